@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ingest_int.h - private interface of the ingest module: the decompressed
+ * input stream, the line splitter, and the format vtable that every
+ * fmt_<name>.c file exports as `const struct fl_format fl_fmt_<name>`.
+ * The registry (ingest.c) is generated from the fmt_*.c file list by the
+ * Makefile (build/gen/fl_formats.inc), so adding a format is adding a file.
+ */
+#ifndef FL_INGEST_INT_H
+#define FL_INGEST_INT_H
+
+#include "fl/fl_ingest.h"
+#include "../common/common_int.h"
+
+/* ---- the decompressed byte stream of one object ------------------------ */
+struct fl__input; /* plain or gzip (isa-l, zlib fallback), file or stdin */
+
+/* Read up to cap decompressed bytes. *got = 0 at the end.  Truncated or
+ * corrupt gzip -> FL_ECORRUPT with a message naming the object. */
+int fl__input_read(struct fl__input *in, char *buf, size_t cap, size_t *got,
+                   struct fl_error *err);
+
+/* ---- the line splitter (text formats) ----------------------------------- */
+/* Yields complete lines (without "\n" / "\r\n") from the stream; a line
+ * longer than the cap is returned once with too_long set and its first
+ * bytes, the rest skipped up to the next newline (memory stays bounded). */
+struct fl__line {
+    const char *p;    /* valid until the next fl__lines_next */
+    size_t n;
+    uint64_t lineno;  /* 1-based */
+    uint64_t offset;  /* offset of the line's first byte in the stream */
+    bool too_long;
+};
+struct fl__lines;
+struct fl__lines *fl__lines_new(struct fl__input *in, size_t cap,
+                                struct fl_ingest_stats *st);
+/* 1 = a line, 0 = end, < 0 = stream error */
+int fl__lines_next(struct fl__lines *l, struct fl__line *out, struct fl_error *err);
+void fl__lines_free(struct fl__lines *l);
+
+/* ---- what a parser gets -------------------------------------------------- */
+struct fl__pctx {
+    struct fl__input *in;              /* the decompressed stream */
+    const char *head;                  /* first bytes of the stream (sniffed) */
+    size_t n_head;                     /* the stream still starts at byte 0:
+                                          head is a peek, not consumed */
+    const struct fl_read_opts *opts;
+    const struct fl_objmeta *meta;     /* from the object's path */
+    const char *source;                /* display name for messages */
+    struct fl_ingest_stats *stats;     /* count everything here */
+    struct fl_sref source_ref;         /* source_object interned per batch:
+                                          call fl__pctx_lineage() per row */
+    struct fl_batch *ref_batch;        /* batch source_ref belongs to */
+};
+
+/* Count a rejected record: stats, sample, opts->on_reject.  In strict mode
+ * returns FL_EPARSE (with err filled) and the parser must stop. */
+int fl__reject(struct fl__pctx *c, uint64_t line, uint64_t offset,
+               enum fl_reject why, const char *text, size_t n,
+               struct fl_error *err);
+/* Fill source_object/source_offset, cloud/account/region defaults from the
+ * object metadata for row `row` of b. */
+int fl__pctx_lineage(struct fl__pctx *c, struct fl_batch *b, uint32_t row,
+                     uint64_t offset);
+
+struct fl_format {
+    const char *name;   /* "aws-vpc", "azure-nsg", ... */
+    const char *doc;    /* one line for --help */
+    /* How sure this format is that the stream is its own: 0 (no) .. 100.
+     * head = the first bytes of the decompressed stream. */
+    int (*sniff)(const char *head, size_t n, const struct fl_objmeta *meta,
+                 const struct fl_read_opts *opts);
+    size_t state_size;  /* zeroed state handed to open/next/close */
+    int (*open)(void *state, struct fl__pctx *c, struct fl_error *err);
+    /* Append rows to b (until full or end). >0 rows, 0 end, <0 error. */
+    int (*next)(void *state, struct fl__pctx *c, struct fl_batch *b,
+                struct fl_error *err);
+    /* Offset up to which everything was consumed (resume point), or NULL. */
+    uint64_t (*resume_offset)(void *state);
+    void (*close)(void *state);
+};
+
+#endif

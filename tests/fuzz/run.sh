@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# run.sh SECONDS - run every fuzz target (libFuzzer) for SECONDS each, seeded
+# from tests/fuzz/corpus/<target>/ (kept) plus a scratch corpus.  Prints
+# PASS/FAIL per target; a crash leaves its input in tests/out/fuzz/.
+set -u
+cd "$(dirname "$0")/../.."
+secs=${1:-300}
+dir=${FL_FUZZ_DIR:-build-fuzz}
+out=tests/out/fuzz; mkdir -p "$out"
+rc=0
+for bin in "$dir"/fuzz_*; do
+  [ -x "$bin" ] || continue
+  name=$(basename "$bin"); t=${name#fuzz_}
+  seeds=tests/fuzz/corpus/$t; mkdir -p "$seeds"
+  work=$out/corpus_$t; mkdir -p "$work"
+  dict=tests/fuzz/$t.dict; dictarg=(); [ -f "$dict" ] && dictarg=(-dict="$dict")
+  if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 "$bin" -max_total_time="$secs" -rss_limit_mb=1024 \
+       -max_len=65536 -timeout=10 -artifact_prefix="$out/$name-" "${dictarg[@]}" "$work" "$seeds" >"$out/$name.log" 2>&1; then
+    echo "PASS fuzz/$name ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$out/$name.log" | awk '{print $2}') runs)"
+  else
+    echo "FAIL fuzz/$name: $(grep -m1 -E 'ERROR|SUMMARY|Crash' "$out/$name.log")"; rc=1
+  fi
+done
+exit $rc

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# deps.sh - install what flowsift needs and is missing, on Debian 12 as root:
+# the -dev libraries (found with pkg-config), clang for fuzzing, and the npm
+# packages of package.json (DuckDB for the oracle tests, geo databases, web
+# assets).  Idempotent and quick when everything is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pkgs_for() { # pkg-config module -> Debian package
+  case "$1" in
+    libisal) echo libisal-dev ;; zlib) echo zlib1g-dev ;; libzstd) echo libzstd-dev ;;
+    snappy) echo libsnappy-dev ;; libmaxminddb) echo libmaxminddb-dev ;;
+    sqlite3) echo libsqlite3-dev ;; yaml-0.1) echo libyaml-dev ;;
+    libmicrohttpd) echo libmicrohttpd-dev ;; libcurl) echo libcurl4-openssl-dev ;;
+    libpcre2-8) echo libpcre2-dev ;; yajl) echo libyajl-dev ;;
+  esac
+}
+need=()
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v cc >/dev/null || need+=(build-essential)
+for m in libisal zlib libzstd snappy libmaxminddb sqlite3 yaml-0.1 libmicrohttpd libcurl libpcre2-8 yajl; do
+  pkg-config --exists "$m" 2>/dev/null || need+=("$(pkgs_for "$m")")
+done
+command -v clang >/dev/null || need+=(clang)
+[ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] || ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need+=(libclang-rt-14-dev)
+command -v igzip >/dev/null || need+=(isal)
+command -v sqlite3 >/dev/null || need+=(sqlite3)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "deps: installing ${need[*]}" >&2
+  if [ "$(id -u)" != 0 ]; then echo "deps: need root to apt-get install ${need[*]}" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# npm packages (lockfile pinned); reinstall when package-lock.json changed.
+stamp=node_modules/.flowsift-stamp
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  echo "deps: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  cp package-lock.json "$stamp"
+fi
