@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fl_store.h - Parquet files of normalized flow records, written and read by
+ * flowsift itself (no Parquet library exists in Debian): the writer streams
+ * record batches into row groups (PLAIN / RLE_DICTIONARY, v1 data pages,
+ * zstd/snappy/gzip/none, statistics, column_orders); the reader reads our
+ * files and AWS's Parquet flow logs, only the columns asked for, skipping row
+ * groups by statistics.
+ *
+ * Files contain every catalog column except the partition columns (FL_PART:
+ * cloud, account, region), which live in the folder names (fl_dataset.h).
+ *
+ * Thread-safety: a writer or reader belongs to one thread; independent
+ * objects may be used in parallel.
+ */
+#ifndef FL_STORE_H
+#define FL_STORE_H
+
+#include "fl_record.h"
+
+enum fl_codec { FL_CODEC_NONE = 0, FL_CODEC_SNAPPY = 1, FL_CODEC_GZIP = 2, FL_CODEC_ZSTD = 6 };
+/* "none", "snappy", "gzip", "zstd" -> code; FL_OK or FL_EINVAL. */
+int fl_codec_parse(const char *s, enum fl_codec *out);
+
+#define FL_SCHEMA_VERSION "1"
+
+struct fl_pq_write_opts {
+    enum fl_codec codec;       /* default (0 is NONE: set it) FL_CODEC_ZSTD */
+    int zstd_level;            /* 0 = default (3) */
+    uint64_t row_group_rows;   /* 0 = 1 << 20 */
+    uint32_t page_rows;        /* 0 = writer's choice */
+    size_t dict_max_bytes;     /* per column chunk; 0 = 1 MiB; past it PLAIN */
+};
+void fl_pq_write_opts_default(struct fl_pq_write_opts *o);
+
+typedef struct fl_pq_writer fl_pq_writer;
+/* Create `path` (truncating).  The caller writes to a temporary name and
+ * renames after close: the writer itself does no renaming. */
+int fl_pq_writer_open(fl_pq_writer **out, const char *path,
+                      const struct fl_pq_write_opts *opts, struct fl_error *err);
+/* Append rows of b: rows[0..n_rows) (row indices), or all rows if rows is
+ * NULL.  Memory stays bounded by one row group of encoded pages. */
+int fl_pq_writer_add(fl_pq_writer *w, const struct fl_batch *b,
+                     const uint32_t *rows, uint32_t n_rows, struct fl_error *err);
+uint64_t fl_pq_writer_rows(const fl_pq_writer *w);
+/* Flush, write the footer, fsync, close.  Frees w in every case. */
+int fl_pq_writer_close(fl_pq_writer *w, struct fl_error *err);
+/* Close without finishing (the file is left invalid: delete it). */
+void fl_pq_writer_abort(fl_pq_writer *w);
+
+/* ---- reading ------------------------------------------------------------ */
+typedef struct fl_pq_reader fl_pq_reader;
+
+struct fl_pq_colstats {
+    bool has_minmax;
+    bool has_null_count;
+    int64_t min_i, max_i;      /* integer columns */
+    struct fl_str min_s, max_s; /* string columns (valid while reader open) */
+    uint64_t null_count;
+};
+
+int fl_pq_open(fl_pq_reader **out, const char *path, struct fl_error *err);
+/* Open from memory (fuzzing, AWS objects already in memory).  The buffer
+ * must outlive the reader. */
+int fl_pq_open_mem(fl_pq_reader **out, const void *p, size_t n, struct fl_error *err);
+void fl_pq_close(fl_pq_reader *r);
+uint64_t fl_pq_num_rows(const fl_pq_reader *r);
+int fl_pq_num_row_groups(const fl_pq_reader *r);
+uint64_t fl_pq_rg_rows(const fl_pq_reader *r, int rg);
+/* Does the file have catalog column col (by name, '_' or '-' spelling)? */
+bool fl_pq_has_col(const fl_pq_reader *r, int col);
+/* Statistics of catalog column col in row group rg; FL_ENOTFOUND if the
+ * file lacks the column or has no statistics for it. */
+int fl_pq_rg_stats(const fl_pq_reader *r, int rg, int col, struct fl_pq_colstats *out);
+/* Key-value metadata value for key, or NULL. */
+const char *fl_pq_kv(const fl_pq_reader *r, const char *key);
+
+/*
+ * Read catalog columns cols[0..n_cols) of row group rg, rows [row0, row0 +
+ * want), into b starting at b->n (b must have room for `want` rows).  Other
+ * columns of the new rows are NULL.  INT32 and INT64 are accepted for any
+ * integer column; a string "-" in any column reads as NULL.
+ * @return rows appended (>= 0) or < 0 on a corrupt file.
+ */
+int fl_pq_read(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want,
+               const int *cols, int n_cols, struct fl_batch *b, struct fl_error *err);
+
+#endif
