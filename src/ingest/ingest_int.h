@@ -19,6 +19,28 @@ struct fl__input; /* plain or gzip (isa-l, zlib fallback), file or stdin */
  * corrupt gzip -> FL_ECORRUPT with a message naming the object. */
 int fl__input_read(struct fl__input *in, char *buf, size_t cap, size_t *got,
                    struct fl_error *err);
+/* Open path ("-" = stdin); display = name for messages (NULL = path).
+ * Gzip is recognized by its magic bytes.  FL_EIO if unreadable. */
+int fl__input_open(struct fl__input **out, const char *path, const char *display,
+                   struct fl_error *err);
+void fl__input_close(struct fl__input *in);
+/* Peek the first `want` decompressed bytes without consuming them (only
+ * before the first read).  *n_out < want only at the end of the stream. */
+int fl__input_peek(struct fl__input *in, size_t want, const char **p_out,
+                   size_t *n_out, struct fl_error *err);
+/* Discard n decompressed bytes (resume at an offset). */
+int fl__input_skip(struct fl__input *in, uint64_t n, struct fl_error *err);
+/* Read the whole (rest of the) decompressed stream into one fl_malloc'd
+ * buffer, at most limit bytes (FL_ELIMIT past it).  For formats that need
+ * random access (Parquet).  The caller fl_free()s *buf_out. */
+int fl__input_read_all(struct fl__input *in, size_t limit, char **buf_out,
+                       size_t *n_out, struct fl_error *err);
+const char *fl__input_name(const struct fl__input *in);
+/* The file path, or NULL for stdin (a format may re-open or mmap it). */
+const char *fl__input_path(const struct fl__input *in);
+bool fl__input_is_gzip(const struct fl__input *in);
+uint64_t fl__input_bytes_in(const struct fl__input *in);  /* raw bytes read */
+uint64_t fl__input_offset(const struct fl__input *in);    /* next byte's offset */
 
 /* ---- the line splitter (text formats) ----------------------------------- */
 /* Yields complete lines (without "\n" / "\r\n") from the stream; a line
@@ -37,6 +59,8 @@ struct fl__lines *fl__lines_new(struct fl__input *in, size_t cap,
 /* 1 = a line, 0 = end, < 0 = stream error */
 int fl__lines_next(struct fl__lines *l, struct fl__line *out, struct fl_error *err);
 void fl__lines_free(struct fl__lines *l);
+/* Stream offset of the first byte not yet handed out (resume point). */
+uint64_t fl__lines_offset(const struct fl__lines *l);
 
 /* ---- what a parser gets -------------------------------------------------- */
 struct fl__pctx {
@@ -51,8 +75,17 @@ struct fl__pctx {
     struct fl_sref source_ref;         /* source_object interned per batch:
                                           call fl__pctx_lineage() per row */
     struct fl_batch *ref_batch;        /* batch source_ref belongs to */
+    /* private to ingest.c (lineage cache) */
+    int64_t ref_last_row;              /* last row given lineage */
+    struct fl_sref ref_cloud, ref_account, ref_region;
 };
 
+/* Counting rules: a format never touches records_read/records_parsed/
+ * records_rejected itself.  The reader adds the rows each next() returns to
+ * records_parsed, fl__reject() counts a rejected record, and records_read is
+ * kept = parsed + rejected.  Formats count headers, blank lines, nodata/
+ * skipdata, flows/updates/denies and skipped_messages themselves.  The line
+ * splitter counts `lines`; the reader sets bytes_in/bytes from the input. */
 /* Count a rejected record: stats, sample, opts->on_reject.  In strict mode
  * returns FL_EPARSE (with err filled) and the parser must stop. */
 int fl__reject(struct fl__pctx *c, uint64_t line, uint64_t offset,

@@ -1,0 +1,795 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fmt_aws_vpc.c - the "aws-vpc" format: AWS VPC and Transit Gateway flow
+ * logs as text (S3 objects, plain or gzip), and the line parser behind it
+ * that "aws-cwl" reuses (aws_int.h).
+ *
+ * Layout.  An S3 object's first line is a header naming the fields in
+ * order (`version account-id ...`); it defines the layout, an identical
+ * header later is skipped (concatenated objects) and a different one
+ * switches the layout from there on.  Without a header, opts.aws_format
+ * gives it (`${version} ${srcaddr} ...`, AWS's own syntax, or the names
+ * `default` / `tgw-default`); without either, a line of exactly 14 fields
+ * whose first token is `2` selects the default v2 layout, and a line of 36
+ * fields whose second token is `TransitGateway[Attachment]` the default TGW
+ * layout (formats.md A.1, A.8).  Other lines are rejected as no_format.
+ * Header names may be hyphenated or underscored; a header of comma-separated
+ * names (a CSV export, as in the OCSF samples) switches to comma splitting.
+ * Unknown names are kept: their values go to the `extra` column as a JSON
+ * object of strings.
+ *
+ * Values.  Fields are separated by runs of spaces; "\r" is gone already.
+ * `-` is NULL in every field.  Integers are 64-bit; INT32 columns reject
+ * values outside int32 (number_range).  Addresses are validated (bad_ip) and
+ * kept as the text given.  action must be ACCEPT/REJECT, log-status
+ * OK/NODATA/SKIPDATA (bad_action / bad_value).  A row is written straight
+ * into the batch columns; strings go to the batch arena through a
+ * last-value cache per column, so repeated values (account, ENI, action)
+ * share one copy.  No allocation per line.
+ */
+#include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "aws_int.h"
+
+enum kind { K_STR = 0, K_IP, K_I32, K_I64, K_ACTION, K_STATUS, K_EXTRA };
+
+struct afield {
+    int16_t col;  /* column, or -1 for an unknown field */
+    uint8_t kind;
+    uint16_t extra; /* index of the name in extra_names for K_EXTRA */
+};
+
+struct cache_ent {
+    struct fl_sref ref;
+    uint32_t gen;
+};
+
+struct fl__aws {
+    /* current layout */
+    struct afield f[FL_AWS_MAX_FIELDS];
+    int nf;              /* 0 = no layout yet */
+    bool csv;            /* comma-separated (CSV export) */
+    bool tgw;            /* has TGW fields: source_format aws-tgw */
+    bool has_extra;
+    bool spec_given;     /* layout from opts.aws_format */
+    struct fl_buf header; /* text of the header that set the layout */
+    struct fl_buf extra_names; /* JSON-escaped names, NUL-separated */
+    uint32_t extra_off[FL_AWS_MAX_FIELDS];
+    uint8_t written[FL_NCOLS]; /* columns each row of the layout writes */
+    /* batch bookkeeping */
+    struct fl_batch *b;
+    int64_t last_row;
+    uint32_t seg_start;  /* first row not yet flushed */
+    uint8_t seg_written[FL_NCOLS];
+    bool seg_open;
+    uint32_t gen;
+    struct cache_ent cache[FL_NCOLS];
+    size_t consts_end; /* arena length after the constants */
+    struct fl_sref r_aws, r_vpc, r_tgw, r_accept, r_reject, r_ok, r_nodata, r_skip;
+    struct fl_buf extra;  /* JSON text of the current row's unknown fields */
+};
+
+/* ---- tokenizer ------------------------------------------------------------ */
+
+size_t fl__aws_tokenize(const char *p, size_t n, char sep, struct fl_str *tok, size_t max)
+{
+    size_t k = 0;
+    if (sep != ' ') { /* CSV-ish: every separator ends a field */
+        size_t s = 0;
+        for (size_t i = 0; i <= n; i++) {
+            if (i == n || p[i] == sep) {
+                if (k < max)
+                    tok[k] = (struct fl_str){p + s, i - s};
+                if (++k > max)
+                    return k;
+                s = i + 1;
+            }
+        }
+        return k;
+    }
+    size_t start = SIZE_MAX; /* start of the current token, or none */
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i sp = _mm_set1_epi8(' ');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp));
+        if (m == 0) {
+            if (start == SIZE_MAX)
+                start = i;
+            continue;
+        }
+        /* walk the bytes of this block by space positions */
+        size_t pos = i;
+        while (m) {
+            size_t s = i + (size_t)__builtin_ctz(m);
+            m &= m - 1;
+            if (s > pos && start == SIZE_MAX)
+                start = pos;
+            if (start != SIZE_MAX) {
+                if (k < max)
+                    tok[k] = (struct fl_str){p + start, s - start};
+                if (++k > max)
+                    return k;
+                start = SIZE_MAX;
+            }
+            pos = s + 1;
+        }
+        if (pos < i + 16 && start == SIZE_MAX)
+            start = pos;
+    }
+#endif
+    for (; i < n; i++) {
+        if (p[i] == ' ') {
+            if (start != SIZE_MAX) {
+                if (k < max)
+                    tok[k] = (struct fl_str){p + start, i - start};
+                if (++k > max)
+                    return k;
+                start = SIZE_MAX;
+            }
+        } else if (start == SIZE_MAX) {
+            start = i;
+        }
+    }
+    if (start != SIZE_MAX) {
+        if (k < max)
+            tok[k] = (struct fl_str){p + start, n - start};
+        k++;
+    }
+    return k;
+}
+
+/* ---- layouts --------------------------------------------------------------- */
+
+static const char default_v2[] =
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol "
+    "packets bytes start end action log-status";
+static const char default_tgw[] =
+    "version resource-type account-id tgw-id tgw-attachment-id tgw-src-vpc-account-id "
+    "tgw-dst-vpc-account-id tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id "
+    "tgw-dst-subnet-id tgw-src-eni tgw-dst-eni tgw-src-az-id tgw-dst-az-id "
+    "tgw-pair-attachment-id srcaddr dstaddr srcport dstport protocol packets bytes "
+    "start end log-status type packets-lost-no-route packets-lost-blackhole "
+    "packets-lost-mtu-exceeded packets-lost-ttl-expired tcp-flags region "
+    "flow-direction pkt-src-aws-service pkt-dst-aws-service";
+
+/* Column of an AWS field name (hyphen or underscore), or -1. */
+static int aws_col(const char *p, size_t n)
+{
+    int c = fl_field_lookup(p, n);
+    if (c < 0 || !(fl_fields[c].flags & FL_AWS))
+        return -1;
+    return c;
+}
+
+static bool is_name(struct fl_str t)
+{
+    if (t.n == 0 || t.n > 64 || !((t.p[0] >= 'a' && t.p[0] <= 'z') || (t.p[0] >= 'A' && t.p[0] <= 'Z')))
+        return false;
+    for (size_t i = 1; i < t.n; i++) {
+        char ch = t.p[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_'))
+            return false;
+    }
+    return true;
+}
+
+int fl__aws_parse_spec(const char *spec, size_t n, int *cols_out, size_t max,
+                       struct fl_error *err)
+{
+    while (n && (spec[0] == ' ' || spec[0] == '\t')) {
+        spec++;
+        n--;
+    }
+    while (n && (spec[n - 1] == ' ' || spec[n - 1] == '\t' || spec[n - 1] == '\n' ||
+                 spec[n - 1] == '\r'))
+        n--;
+    if (fl_str_ieq(spec, n, "default", 7)) {
+        spec = default_v2;
+        n = sizeof default_v2 - 1;
+    } else if (fl_str_ieq(spec, n, "tgw-default", 11)) {
+        spec = default_tgw;
+        n = sizeof default_tgw - 1;
+    }
+    struct fl_str tok[FL_AWS_MAX_FIELDS + 1];
+    char sep = (memchr(spec, ',', n) && !memchr(spec, ' ', n)) ? ',' : ' ';
+    size_t k = fl__aws_tokenize(spec, n, sep, tok, FL_AWS_MAX_FIELDS + 1);
+    if (k == 0)
+        return fl_error_set(err, FL_EINVAL, "empty AWS log format");
+    if (k > max || k > FL_AWS_MAX_FIELDS)
+        return fl_error_set(err, FL_EINVAL, "AWS log format has more than %zu fields",
+                            FL_MIN(max, (size_t)FL_AWS_MAX_FIELDS));
+    for (size_t i = 0; i < k; i++) {
+        struct fl_str t = tok[i];
+        if (t.n >= 3 && t.p[0] == '$' && t.p[1] == '{' && t.p[t.n - 1] == '}') {
+            t.p += 2;
+            t.n -= 3;
+        }
+        if (!is_name(t))
+            return fl_error_set(err, FL_EINVAL, "bad field '%.*s' in AWS log format",
+                                (int)FL_MIN(tok[i].n, 64), tok[i].p);
+        cols_out[i] = aws_col(t.p, t.n);
+    }
+    return (int)k;
+}
+
+static enum kind kind_of(int col)
+{
+    switch (col) {
+    case FL_COL_SRCADDR:
+    case FL_COL_DSTADDR:
+    case FL_COL_PKT_SRCADDR:
+    case FL_COL_PKT_DSTADDR:
+        return K_IP;
+    case FL_COL_ACTION:
+        return K_ACTION;
+    case FL_COL_LOG_STATUS:
+        return K_STATUS;
+    default:
+        break;
+    }
+    if (fl_fields[col].type == FL_I32)
+        return K_I32;
+    if (fl_fields[col].type == FL_I64)
+        return K_I64;
+    return K_STR;
+}
+
+/* Install a layout from tokens (names).  sep tells CSV from space. */
+static int set_layout(struct fl__aws *a, const struct fl_str *names, size_t k, bool csv,
+                      struct fl_error *err)
+{
+    memset(a->written, 0, sizeof a->written);
+    fl_buf_reset(&a->extra_names);
+    a->nf = 0;
+    a->csv = csv;
+    a->tgw = false;
+    a->has_extra = false;
+    bool seen[FL_NCOLS] = {false};
+    for (size_t i = 0; i < k; i++) {
+        struct fl_str t = names[i];
+        if (t.n >= 3 && t.p[0] == '$' && t.p[1] == '{' && t.p[t.n - 1] == '}') {
+            t.p += 2;
+            t.n -= 3;
+        }
+        int c = aws_col(t.p, t.n);
+        if (c >= 0 && seen[c])
+            c = -1; /* a duplicate name: keep the second one as extra */
+        struct afield *f = &a->f[i];
+        f->col = (int16_t)c;
+        if (c < 0) {
+            f->kind = K_EXTRA;
+            a->has_extra = true;
+            char esc[256];
+            size_t en = fl_json_escape(t.p, FL_MIN(t.n, (size_t)64), esc, sizeof esc);
+            a->extra_off[i] = (uint32_t)a->extra_names.len;
+            FL_TRY(fl_buf_add(&a->extra_names, esc, FL_MIN(en, sizeof esc)));
+            FL_TRY(fl_buf_addc(&a->extra_names, 0));
+            f->extra = (uint16_t)i;
+        } else {
+            seen[c] = true;
+            f->kind = (uint8_t)kind_of(c);
+            a->written[c] = 1;
+            if (c == FL_COL_RESOURCE_TYPE || (c >= FL_COL_TGW_ID && c <= FL_COL_PACKETS_LOST_TTL_EXPIRED))
+                a->tgw = true;
+        }
+    }
+    a->nf = (int)k;
+    /* columns every row writes besides the layout's own */
+    static const int always[] = {FL_COL_CLOUD, FL_COL_ACCOUNT, FL_COL_ACCOUNT_ID, FL_COL_REGION,
+                                 FL_COL_SOURCE_FORMAT, FL_COL_EXTRA, FL_COL_SOURCE_OBJECT,
+                                 FL_COL_SOURCE_OFFSET};
+    for (size_t i = 0; i < FL_ARRAY_LEN(always); i++)
+        a->written[always[i]] = 1;
+    FL_UNUSED(err);
+    return FL_OK;
+}
+
+static int set_layout_spec(struct fl__aws *a, const char *spec, struct fl_error *err)
+{
+    int cols[FL_AWS_MAX_FIELDS];
+    size_t n = strlen(spec);
+    int k = fl__aws_parse_spec(spec, n, cols, FL_AWS_MAX_FIELDS, err);
+    if (k < 0)
+        return k;
+    /* re-tokenize the expanded spec for the names */
+    const char *s = spec;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t sn = strlen(s);
+    while (sn && (s[sn - 1] == ' ' || s[sn - 1] == '\n' || s[sn - 1] == '\r' || s[sn - 1] == '\t'))
+        sn--;
+    if (fl_str_ieq(s, sn, "default", 7)) {
+        s = default_v2;
+        sn = sizeof default_v2 - 1;
+    } else if (fl_str_ieq(s, sn, "tgw-default", 11)) {
+        s = default_tgw;
+        sn = sizeof default_tgw - 1;
+    }
+    struct fl_str tok[FL_AWS_MAX_FIELDS + 1];
+    bool csv = memchr(s, ',', sn) && !memchr(s, ' ', sn);
+    size_t kk = fl__aws_tokenize(s, sn, csv ? ',' : ' ', tok, FL_AWS_MAX_FIELDS + 1);
+    return set_layout(a, tok, kk, csv, err);
+}
+
+int fl__aws_new(struct fl__aws **out, const char *spec, struct fl_error *err)
+{
+    *out = NULL;
+    struct fl__aws *a = fl_calloc(1, sizeof *a);
+    if (!a)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    fl_buf_init(&a->header, 64 * 1024);
+    fl_buf_init(&a->extra_names, 64 * 1024);
+    fl_buf_init(&a->extra, (size_t)16 << 20);
+    a->last_row = -1;
+    a->gen = 1;
+    if (spec && *spec) {
+        int rc = set_layout_spec(a, spec, err);
+        if (rc < 0) {
+            fl__aws_free(a);
+            return rc;
+        }
+        a->spec_given = true;
+    }
+    *out = a;
+    return FL_OK;
+}
+
+void fl__aws_free(struct fl__aws *a)
+{
+    if (!a)
+        return;
+    fl_buf_free(&a->header);
+    fl_buf_free(&a->extra_names);
+    fl_buf_free(&a->extra);
+    fl_free(a);
+}
+
+/* ---- rows ------------------------------------------------------------------ */
+
+void fl__aws_flush(struct fl__aws *a, struct fl_batch *b)
+{
+    if (!a->seg_open || a->b != b)
+        return;
+    if (b->n > a->seg_start) {
+        size_t cnt = b->n - a->seg_start;
+        for (int c = 0; c < FL_NCOLS; c++)
+            if (!a->seg_written[c])
+                memset(b->col[c].valid + a->seg_start, 0, cnt);
+    }
+    a->seg_start = b->n;
+    a->seg_open = false;
+}
+
+/* Start (or continue) a segment of rows written with the current layout. */
+static void seg_begin(struct fl__aws *a, struct fl_batch *b)
+{
+    if (a->seg_open && a->b == b && memcmp(a->seg_written, a->written, FL_NCOLS) == 0 &&
+        a->seg_start <= b->n)
+        return;
+    if (a->seg_open && a->b == b && a->seg_start <= b->n)
+        fl__aws_flush(a, b);
+    memcpy(a->seg_written, a->written, FL_NCOLS);
+    a->seg_start = b->n;
+    a->seg_open = true;
+}
+
+static int batch_consts(struct fl__aws *a, struct fl_batch *b)
+{
+    a->gen++;
+    FL_TRY(fl_batch_intern(b, "aws", 3, &a->r_aws));
+    FL_TRY(fl_batch_intern(b, "aws-vpc", 7, &a->r_vpc));
+    FL_TRY(fl_batch_intern(b, "aws-tgw", 7, &a->r_tgw));
+    FL_TRY(fl_batch_intern(b, "ACCEPT", 6, &a->r_accept));
+    FL_TRY(fl_batch_intern(b, "REJECT", 6, &a->r_reject));
+    FL_TRY(fl_batch_intern(b, "OK", 2, &a->r_ok));
+    FL_TRY(fl_batch_intern(b, "NODATA", 6, &a->r_nodata));
+    FL_TRY(fl_batch_intern(b, "SKIPDATA", 8, &a->r_skip));
+    a->consts_end = b->arena_len;
+    return FL_OK;
+}
+
+/* Parse an integer token.  0 ok, 1 not a number, 2 out of int64 range. */
+static inline int parse_int(const char *p, size_t n, int64_t *v)
+{
+    bool neg = false;
+    if (n && p[0] == '-') {
+        neg = true;
+        p++;
+        n--;
+    }
+    if (n == 0 || n > 20)
+        return n > 20 ? 2 : 1;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)p[i] - '0';
+        if (d > 9)
+            return 1;
+        if (x > (UINT64_MAX - d) / 10)
+            return 2;
+        x = x * 10 + d;
+    }
+    if (neg) {
+        if (x > (uint64_t)INT64_MAX + 1)
+            return 2;
+        *v = (int64_t)(0 - x);
+    } else {
+        if (x > (uint64_t)INT64_MAX)
+            return 2;
+        *v = (int64_t)x;
+    }
+    return 0;
+}
+
+/* Dotted-quad IPv4 check (fast path); anything else goes to fl_ip_parse. */
+static inline bool valid_ip(const char *p, size_t n)
+{
+    if (n >= 7 && n <= 15) {
+        unsigned parts = 0, val = 0, digits = 0;
+        size_t i = 0;
+        for (; i < n; i++) {
+            unsigned ch = (unsigned char)p[i];
+            if (ch == '.') {
+                if (digits == 0 || parts == 3)
+                    break;
+                parts++;
+                val = digits = 0;
+            } else if (ch - '0' <= 9) {
+                if (digits && val == 0)
+                    break; /* leading zero */
+                val = val * 10 + (ch - '0');
+                if (++digits > 3 || val > 255)
+                    break;
+            } else {
+                break;
+            }
+        }
+        if (i == n && parts == 3 && digits)
+            return true;
+    }
+    struct fl_ip ip;
+    return memchr(p, ':', n) && fl_ip_parse(p, n, &ip) == FL_OK;
+}
+
+static inline int put_str(struct fl__aws *a, struct fl_batch *b, int col, uint32_t row,
+                          const char *p, size_t n)
+{
+    struct cache_ent *ce = &a->cache[col];
+    if (ce->gen == a->gen && ce->ref.len == n && memcmp(b->arena + ce->ref.off, p, n) == 0) {
+        fl_set_sref(b, col, row, ce->ref);
+        return FL_OK;
+    }
+    struct fl_sref r;
+    FL_TRY(fl_batch_intern(b, p, n, &r));
+    ce->ref = r;
+    ce->gen = a->gen;
+    fl_set_sref(b, col, row, r);
+    return FL_OK;
+}
+
+static int extra_add(struct fl__aws *a, int i, struct fl_str v)
+{
+    struct fl_buf *x = &a->extra;
+    FL_TRY(fl_buf_addc(x, x->len == 0 ? '{' : ','));
+    FL_TRY(fl_buf_addc(x, '"'));
+    const char *name = a->extra_names.p + a->extra_off[i];
+    FL_TRY(fl_buf_add(x, name, strlen(name)));
+    FL_TRY(fl_buf_add(x, "\":", 2));
+    if (v.n == 1 && v.p[0] == '-')
+        return fl_buf_add(x, "null", 4);
+    size_t need = fl_json_escape(v.p, v.n, NULL, 0);
+    FL_TRY(fl_buf_reserve(x, need + 2));
+    x->p[x->len++] = '"';
+    fl_json_escape(v.p, v.n, x->p + x->len, need + 1);
+    x->len += need;
+    x->p[x->len++] = '"';
+    return FL_OK;
+}
+
+/* Is this line a header?  All tokens are names and most are known fields. */
+static bool looks_like_header(const struct fl_str *tok, size_t k)
+{
+    if (k == 0 || k > FL_AWS_MAX_FIELDS)
+        return false;
+    size_t known = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!is_name(tok[i]))
+            return false;
+        if (aws_col(tok[i].p, tok[i].n) >= 0)
+            known++;
+    }
+    return known > 0 && known * 2 >= k;
+}
+
+static int do_reject(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, size_t arena_mark,
+                     uint64_t lineno, uint64_t offset, enum fl_reject why, const char *p,
+                     size_t n, struct fl_error *err)
+{
+    if (b->arena_len > arena_mark) {
+        b->arena_len = arena_mark; /* forget the half row's strings */
+        a->gen++;                  /* cached refs may point past the mark */
+    }
+    int rc = fl__reject(c, lineno, offset, why, p, n, err);
+    return rc < 0 ? rc : 0;
+}
+
+int fl__aws_line(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, const char *p,
+                 size_t n, uint64_t lineno, uint64_t offset, bool too_long,
+                 struct fl_error *err)
+{
+    uint32_t row = b->n;
+    /* a new batch, or this one was reset: the caches point at old bytes */
+    if (FL_UNLIKELY(a->b != b || (int64_t)row <= a->last_row ||
+                    b->arena_len < a->consts_end)) {
+        a->b = b;
+        a->seg_start = row;
+        a->seg_open = false;
+        FL_TRY(batch_consts(a, b));
+    }
+    a->last_row = (int64_t)row - 1;
+    size_t arena_mark = b->arena_len;
+    if (FL_UNLIKELY(too_long))
+        return do_reject(a, c, b, arena_mark, lineno, offset, FL_REJ_LINE_TOO_LONG, p, n, err);
+
+    struct fl_str tok[FL_AWS_MAX_FIELDS + 1];
+    char sep = a->csv ? ',' : ' ';
+    size_t max = a->nf ? (size_t)a->nf : FL_AWS_MAX_FIELDS;
+    size_t k = fl__aws_tokenize(p, n, sep, tok, max);
+    if (FL_UNLIKELY(k == 0 || (a->csv && n == 0))) {
+        c->stats->blank++;
+        return 0;
+    }
+    /* header line? (data lines of a layout starting with version start
+     * with a digit or '-', so this is cheap) */
+    unsigned char first = (unsigned char)tok[0].p[0];
+    if (FL_UNLIKELY((first | 0x20) >= 'a' && (first | 0x20) <= 'z')) {
+        /* re-split the whole line: it may be longer than the layout, or CSV */
+        struct fl_str ht[FL_AWS_MAX_FIELDS + 1];
+        bool csv = memchr(p, ',', n) && !memchr(p, ' ', n);
+        size_t hk = fl__aws_tokenize(p, n, csv ? ',' : ' ', ht, FL_AWS_MAX_FIELDS);
+        if (looks_like_header(ht, hk)) {
+            c->stats->headers++;
+            if (a->nf && a->header.len == n && memcmp(a->header.p, p, n) == 0)
+                return 0; /* the same header again */
+            fl_buf_reset(&a->header);
+            if (fl_buf_add(&a->header, p, n) < 0)
+                fl_buf_reset(&a->header);
+            if (a->seg_open)
+                fl__aws_flush(a, b);
+            FL_TRY(set_layout(a, ht, hk, csv, err));
+            a->spec_given = false;
+            return 0;
+        }
+    }
+    if (FL_UNLIKELY(a->nf == 0)) {
+        /* no header and no --aws-format: the default v2 / TGW guess */
+        struct fl_str gt[40];
+        size_t gk = fl__aws_tokenize(p, n, ' ', gt, 39);
+        const char *spec = NULL;
+        if (gk == 14 && gt[0].n == 1 && gt[0].p[0] == '2')
+            spec = "default";
+        else if (gk == 36 && (fl_str_eq(gt[1], "TransitGateway") ||
+                              fl_str_eq(gt[1], "TransitGatewayAttachment")))
+            spec = "tgw-default";
+        if (!spec)
+            return do_reject(a, c, b, arena_mark, lineno, offset, FL_REJ_NO_FORMAT, p, n, err);
+        FL_TRY(set_layout_spec(a, spec, err));
+        k = fl__aws_tokenize(p, n, ' ', tok, (size_t)a->nf);
+    }
+    if (FL_UNLIKELY(k != (size_t)a->nf))
+        return do_reject(a, c, b, arena_mark, lineno, offset, FL_REJ_FIELD_COUNT, p, n, err);
+
+    seg_begin(a, b);
+    struct fl_column *col = b->col;
+    /* columns every row writes: start them NULL */
+    col[FL_COL_ACCOUNT].valid[row] = 0;
+    col[FL_COL_ACCOUNT_ID].valid[row] = 0;
+    col[FL_COL_REGION].valid[row] = 0;
+    col[FL_COL_EXTRA].valid[row] = 0;
+    if (a->has_extra)
+        fl_buf_reset(&a->extra);
+    int nodata = 0;
+    enum fl_reject why = FL_REJ__COUNT;
+    for (int i = 0; i < a->nf; i++) {
+        const struct afield *f = &a->f[i];
+        struct fl_str t = tok[i];
+        int cc = f->col;
+        if (t.n == 1 && t.p[0] == '-') {
+            if (f->kind == K_EXTRA) {
+                if (extra_add(a, i, t) < 0) {
+                    why = FL_REJ_TOO_BIG;
+                    break;
+                }
+            } else {
+                col[cc].valid[row] = 0;
+            }
+            continue;
+        }
+        switch (f->kind) {
+        case K_I32:
+        case K_I64: {
+            int64_t v;
+            int r = parse_int(t.p, t.n, &v);
+            if (FL_UNLIKELY(r)) {
+                why = r == 1 ? FL_REJ_BAD_NUMBER : FL_REJ_NUMBER_RANGE;
+                goto bad;
+            }
+            if (f->kind == K_I32 && FL_UNLIKELY(v < INT32_MIN || v > INT32_MAX)) {
+                why = FL_REJ_NUMBER_RANGE;
+                goto bad;
+            }
+            col[cc].i[row] = v;
+            col[cc].valid[row] = 1;
+            break;
+        }
+        case K_IP:
+            if (FL_UNLIKELY(!valid_ip(t.p, t.n))) {
+                why = FL_REJ_BAD_IP;
+                goto bad;
+            }
+            if (put_str(a, b, cc, row, t.p, t.n) < 0) {
+                why = FL_REJ_TOO_BIG;
+                goto bad;
+            }
+            break;
+        case K_ACTION:
+            if (t.n == 6 && memcmp(t.p, "ACCEPT", 6) == 0)
+                fl_set_sref(b, cc, row, a->r_accept);
+            else if (t.n == 6 && memcmp(t.p, "REJECT", 6) == 0)
+                fl_set_sref(b, cc, row, a->r_reject);
+            else {
+                why = FL_REJ_BAD_ACTION;
+                goto bad;
+            }
+            break;
+        case K_STATUS:
+            if (t.n == 2 && t.p[0] == 'O' && t.p[1] == 'K')
+                fl_set_sref(b, cc, row, a->r_ok);
+            else if (t.n == 6 && memcmp(t.p, "NODATA", 6) == 0) {
+                fl_set_sref(b, cc, row, a->r_nodata);
+                nodata = 1;
+            } else if (t.n == 8 && memcmp(t.p, "SKIPDATA", 8) == 0) {
+                fl_set_sref(b, cc, row, a->r_skip);
+                nodata = 2;
+            } else {
+                why = FL_REJ_BAD_VALUE;
+                goto bad;
+            }
+            break;
+        case K_EXTRA:
+            if (extra_add(a, i, t) < 0) {
+                why = FL_REJ_TOO_BIG;
+                goto bad;
+            }
+            break;
+        default:
+            if (put_str(a, b, cc, row, t.p, t.n) < 0) {
+                why = FL_REJ_TOO_BIG;
+                goto bad;
+            }
+            break;
+        }
+    }
+    if (FL_UNLIKELY(why != FL_REJ__COUNT))
+        goto bad;
+    if (a->has_extra) {
+        if (fl_buf_addc(&a->extra, '}') < 0 ||
+            fl_set_str(b, FL_COL_EXTRA, row, a->extra.p, a->extra.len) < 0) {
+            why = FL_REJ_TOO_BIG;
+            goto bad;
+        }
+    }
+    fl_set_sref(b, FL_COL_CLOUD, row, a->r_aws);
+    fl_set_sref(b, FL_COL_SOURCE_FORMAT, row, a->tgw ? a->r_tgw : a->r_vpc);
+    int rc = fl__pctx_lineage(c, b, row, offset);
+    if (rc < 0) {
+        why = FL_REJ_TOO_BIG;
+        goto bad;
+    }
+    if (nodata == 1)
+        c->stats->nodata++;
+    else if (nodata == 2)
+        c->stats->skipdata++;
+    b->n = row + 1;
+    a->last_row = row;
+    return 1;
+bad:
+    return do_reject(a, c, b, arena_mark, lineno, offset, why, p, n, err);
+}
+
+/* ---- the "aws-vpc" format -------------------------------------------------- */
+
+struct vpc_state {
+    struct fl__aws *aws;
+    struct fl__lines *lines;
+};
+
+static int vpc_sniff(const char *head, size_t n, const struct fl_objmeta *meta,
+                     const struct fl_read_opts *opts)
+{
+    FL_UNUSED(meta);
+    if (n == 0 || memchr(head, 0, n))
+        return 0;
+    if (head[0] == '{' || head[0] == '[')
+        return 0;
+    const char *nl = memchr(head, '\n', n);
+    size_t ln = nl ? (size_t)(nl - head) : n;
+    if (ln && head[ln - 1] == '\r')
+        ln--;
+    struct fl_str tok[FL_AWS_MAX_FIELDS + 1];
+    bool csv = memchr(head, ',', ln) && !memchr(head, ' ', ln);
+    size_t k = fl__aws_tokenize(head, ln, csv ? ',' : ' ', tok, FL_AWS_MAX_FIELDS);
+    if (looks_like_header(tok, k))
+        return 90;
+    if (opts && opts->aws_format)
+        return 60;
+    if (k > 0 && tok[0].n <= 2 && tok[0].p[0] >= '0' && tok[0].p[0] <= '9')
+        return 50; /* a version number first */
+    if (k >= 6)
+        return 20;
+    return 5; /* some text: parse it and reject what does not fit */
+}
+
+static int vpc_open(void *state, struct fl__pctx *c, struct fl_error *err)
+{
+    struct vpc_state *s = state;
+    FL_TRY(fl__aws_new(&s->aws, c->opts->aws_format, err));
+    s->lines = fl__lines_new(c->in, c->opts->line_cap, c->stats);
+    if (!s->lines)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    if (c->opts->start_offset)
+        FL_TRY(fl__input_skip(c->in, c->opts->start_offset, err));
+    return FL_OK;
+}
+
+static int vpc_next(void *state, struct fl__pctx *c, struct fl_batch *b, struct fl_error *err)
+{
+    struct vpc_state *s = state;
+    uint32_t n0 = b->n;
+    struct fl__line ln;
+    int rc = 0;
+    while (!fl_batch_full(b)) {
+        rc = fl__lines_next(s->lines, &ln, err);
+        if (rc <= 0)
+            break;
+        rc = fl__aws_line(s->aws, c, b, ln.p, ln.n, ln.lineno, ln.offset, ln.too_long, err);
+        if (rc < 0) {
+            if (err && !err->source[0])
+                fl_error_where(err, c->source, ln.lineno, ln.offset);
+            break;
+        }
+    }
+    fl__aws_flush(s->aws, b);
+    if (rc < 0)
+        return rc;
+    return (int)(b->n - n0);
+}
+
+static uint64_t vpc_resume(void *state)
+{
+    struct vpc_state *s = state;
+    return s->lines ? fl__lines_offset(s->lines) : 0;
+}
+
+static void vpc_close(void *state)
+{
+    struct vpc_state *s = state;
+    fl__lines_free(s->lines);
+    fl__aws_free(s->aws);
+}
+
+const struct fl_format fl_fmt_aws_vpc = {
+    "aws-vpc",
+    "AWS VPC / Transit Gateway flow logs, text (S3 objects; header line or --aws-format)",
+    vpc_sniff,
+    sizeof(struct vpc_state),
+    vpc_open,
+    vpc_next,
+    vpc_resume,
+    vpc_close,
+};
