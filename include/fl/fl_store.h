@@ -85,4 +85,24 @@ const char *fl_pq_kv(const fl_pq_reader *r, const char *key);
 int fl_pq_read(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want,
                const int *cols, int n_cols, struct fl_batch *b, struct fl_error *err);
 
+/* ---- every column of the file, catalog or not (AWS Parquet input) -------- */
+/* Number of leaf columns in the file's schema. */
+int fl_pq_n_columns(const fl_pq_reader *r);
+/* Name of leaf i (NUL-terminated, valid while the reader is open), or NULL. */
+const char *fl_pq_column_name(const fl_pq_reader *r, int i);
+/* Catalog column that leaf i is read into by fl_pq_read, or -1 (not a
+ * catalog name, a duplicate, nested, or an unsupported type). */
+int fl_pq_column_field(const fl_pq_reader *r, int i);
+/*
+ * Read leaf i of row group rg, rows [row0, row0 + want), as text into the
+ * string column `col` of b at rows b->n, b->n + 1, ... (b->n is NOT
+ * advanced; the caller owns the row count).  Integers and floats are
+ * printed in decimal, booleans as true/false; *is_number_out tells whether
+ * the leaf is numeric/boolean (JSON without quotes).  "-" reads as NULL.
+ * @return rows read (>= 0) or < 0 on a corrupt file.
+ */
+int fl_pq_read_text(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want, int leaf,
+                    struct fl_batch *b, int col, bool *is_number_out,
+                    struct fl_error *err);
+
 #endif
