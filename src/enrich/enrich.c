@@ -1,0 +1,715 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * enrich.c - the enricher: builds every lookup structure from the config
+ * once (asset map, VPC and internal CIDRs, intel lists, provider ranges,
+ * ASN ranges, MMDB handles), then fills the enrichment columns of record
+ * batches.  Each distinct address is resolved once into a few integers (a
+ * 4-way set-associative cache that lives across batches), and each distinct
+ * string is copied into a batch's arena once per batch.  The flow type,
+ * threat and direction decisions follow docs/internals/enrich.md.
+ */
+#include "enrich_int.h"
+
+#define CACHE_WAYS 4
+#define CACHE_SETS 8192 /* 32 768 addresses, ~1.5 MiB */
+
+enum flow_type { FT_INTRA = 0, FT_INTER, FT_EXT, FT_MAL, FT_CLOUD, FT_UPRIV, FT_UNKNOWN, FT__N };
+static const char *const ft_names[FT__N] = {"IntraVpc", "InterVpc", "ExternalPublic",
+                                            "MaliciousFlow", "CloudService", "UnknownPrivate",
+                                            "Unknown"};
+
+/* What one address resolves to: ids into the enricher's tables. */
+struct ainfo {
+    uint8_t scope;
+    uint8_t internal;
+    uint8_t scanner;
+    uint8_t pad;
+    uint32_t country; /* string id */
+    uint32_t asn;
+    uint32_t org;     /* string id */
+    uint32_t asset;   /* index + 1 */
+    uint32_t vpc;     /* index + 1 */
+    uint32_t threat;  /* first matching intel list, index + 1 */
+    uint32_t cloud;   /* cloud svc index + 1 */
+};
+
+struct centry {
+    uint8_t ip[16];
+    uint32_t stamp; /* 0 = empty; else LRU-ish clock */
+    struct ainfo a;
+};
+
+struct asset_ent {
+    uint32_t name, tier, env; /* string ids */
+    struct fl_cidr cidr;
+};
+
+struct intel_list {
+    struct fl__rmap map;
+    struct fl_intel_load_stats st;
+    uint32_t name; /* string id */
+};
+
+struct bref {
+    uint32_t gen;
+    struct fl_sref ref;
+};
+
+struct fl_enricher {
+    const fl_config *cfg;
+    struct fl__strpool pool;
+    struct fl__rmap internal, vpc, assets, cloud, scanners, asn;
+    struct asset_ent *asset_tab;
+    size_t n_assets;
+    uint32_t *vpc_name;
+    size_t n_vpcs;
+    struct intel_list *intel;
+    size_t n_intel;
+    struct fl_intel_load_stats *intel_stats; /* copy for the accessor */
+    struct fl__cloud_svcs svcs;
+    struct fl__mmdb country_db[FL_CONFIG_MAX_FILES];
+    size_t n_country_db;
+    struct fl__mmdb asn_db[FL_CONFIG_MAX_FILES];
+    size_t n_asn_db;
+    struct fl__asn_orgs orgs;
+    uint64_t asn_ranges;
+    bool have_country, have_asn;
+    /* interface_id -> address (config `interfaces:`) */
+    uint32_t *iface_id;      /* string ids */
+    struct fl_ip *iface_ip;
+    size_t n_ifaces;
+    /* cache */
+    struct centry *cache;
+    uint32_t clock;
+    /* per-batch string references */
+    struct bref *bref;
+    size_t bref_cap;
+    uint32_t bgen;
+    uint32_t scope_id[FL_SCOPE__COUNT], ft_id[FT__N];
+    uint32_t id_egress, id_ingress, id_given, id_inferred, id_aws, id_azure;
+    /* service name cache: (proto << 16 | port) -> string id */
+    uint32_t svc_key[256], svc_val[256];
+};
+
+/* ---- open / close ---------------------------------------------------- */
+
+static int intern_fixed(fl_enricher *e, const char *s, uint32_t *id)
+{
+    *id = fl__str_intern(&e->pool, s, strlen(s));
+    return *id ? FL_OK : FL_ENOMEM;
+}
+
+static int build_cidrs(struct fl__rmap *m, const struct fl_cidr *c, size_t n, uint32_t val)
+{
+    struct fl__rmap_builder b;
+    fl__rmap_builder_init(&b, 0);
+    for (size_t i = 0; i < n; i++) {
+        int rc = fl__rmap_add_cidr(&b, &c[i], val, fl__prio_lpm(&c[i]));
+        if (rc) {
+            fl__rmap_builder_free(&b);
+            return rc;
+        }
+    }
+    return fl__rmap_build(&b, m);
+}
+
+static int open_geo(fl_enricher *e, struct fl_error *err)
+{
+    const struct fl_config_geo *g = fl_config_geo(e->cfg);
+    if (!g->enabled)
+        return FL_OK;
+    bool warned = false;
+    for (size_t i = 0; i < g->n_country_mmdb; i++) {
+        struct fl_error e2;
+        int rc = fl__mmdb_open(&e->country_db[e->n_country_db], g->country_mmdb[i], &e2);
+        if (rc == FL_OK) {
+            e->n_country_db++;
+            continue;
+        }
+        if (!g->country_default) {
+            if (err)
+                *err = e2;
+            return rc;
+        }
+        if (!warned)
+            fl_warn("geo: no country database (%s); src_country/dst_country stay empty "
+                    "(run tools/deps.sh, or set geo.country_mmdb in flowsift.yaml)",
+                    e2.msg);
+        warned = true;
+    }
+    for (size_t i = 0; i < g->n_asn_mmdb; i++) {
+        int rc = fl__mmdb_open(&e->asn_db[e->n_asn_db], g->asn_mmdb[i], err);
+        if (rc)
+            return rc;
+        e->n_asn_db++;
+    }
+    struct fl__rmap_builder b;
+    fl__rmap_builder_init(&b, 0);
+    bool asn_missing = false;
+    for (size_t i = 0; i < g->n_asn_csv; i++) {
+        struct fl_error e2;
+        int rc = fl__asn_csv_load(g->asn_csv[i], &b, &e->pool, &e->orgs, &e->asn_ranges, &e2);
+        if (rc == FL_EIO && g->asn_default) {
+            asn_missing = true;
+            if (!warned)
+                fl_warn("geo: no ASN database (%s); src_asn/dst_asn stay empty "
+                        "(run tools/deps.sh, or set geo.asn_csv / geo.asn_mmdb in flowsift.yaml)",
+                        e2.msg);
+            warned = true;
+            continue;
+        }
+        if (rc) {
+            fl__rmap_builder_free(&b);
+            if (err)
+                *err = e2;
+            return rc;
+        }
+    }
+    (void)asn_missing;
+    int rc = fl__rmap_build(&b, &e->asn);
+    if (rc)
+        return fl_error_set(err, rc, "ASN ranges: %s", fl_strerror(rc));
+    e->have_country = e->n_country_db > 0;
+    e->have_asn = e->n_asn_db > 0 || fl__rmap_size(&e->asn) > 0;
+    return FL_OK;
+}
+
+static int open_assets(fl_enricher *e, struct fl_error *err)
+{
+    const struct fl_config_asset *a;
+    size_t n = fl_config_assets(e->cfg, &a);
+    if (!n)
+        return FL_OK;
+    e->asset_tab = fl_calloc(n, sizeof *e->asset_tab);
+    if (!e->asset_tab)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    struct fl__rmap_builder b;
+    fl__rmap_builder_init(&b, 0);
+    int rc = FL_OK;
+    for (size_t i = 0; i < n && rc == FL_OK; i++) {
+        struct asset_ent *t = &e->asset_tab[i];
+        t->cidr = a[i].cidr;
+        if (a[i].name)
+            t->name = fl__str_intern(&e->pool, a[i].name, strlen(a[i].name));
+        if (a[i].tier)
+            t->tier = fl__str_intern(&e->pool, a[i].tier, strlen(a[i].tier));
+        if (a[i].env)
+            t->env = fl__str_intern(&e->pool, a[i].env, strlen(a[i].env));
+        rc = fl__rmap_add_cidr(&b, &a[i].cidr, (uint32_t)i + 1, fl__prio_lpm(&a[i].cidr));
+    }
+    e->n_assets = n;
+    if (rc) {
+        fl__rmap_builder_free(&b);
+        return fl_error_set(err, rc, "asset map: %s", fl_strerror(rc));
+    }
+    rc = fl__rmap_build(&b, &e->assets);
+    return rc ? fl_error_set(err, rc, "asset map: %s", fl_strerror(rc)) : FL_OK;
+}
+
+static int open_vpcs(fl_enricher *e, struct fl_error *err)
+{
+    const struct fl_config_vpc *v;
+    size_t n = fl_config_vpcs(e->cfg, &v);
+    if (!n)
+        return FL_OK;
+    e->vpc_name = fl_calloc(n, sizeof *e->vpc_name);
+    if (!e->vpc_name)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    struct fl__rmap_builder b;
+    fl__rmap_builder_init(&b, 0);
+    int rc = FL_OK;
+    for (size_t i = 0; i < n && rc == FL_OK; i++) {
+        e->vpc_name[i] = fl__str_intern(&e->pool, v[i].name, strlen(v[i].name));
+        for (size_t j = 0; j < v[i].n_cidrs && rc == FL_OK; j++)
+            rc = fl__rmap_add_cidr(&b, &v[i].cidrs[j], (uint32_t)i + 1, fl__prio_lpm(&v[i].cidrs[j]));
+    }
+    e->n_vpcs = n;
+    if (rc) {
+        fl__rmap_builder_free(&b);
+        return fl_error_set(err, rc, "vpcs: %s", fl_strerror(rc));
+    }
+    rc = fl__rmap_build(&b, &e->vpc);
+    return rc ? fl_error_set(err, rc, "vpcs: %s", fl_strerror(rc)) : FL_OK;
+}
+
+static int open_intel(fl_enricher *e, struct fl_error *err)
+{
+    const struct fl_config_intel *in;
+    size_t n = fl_config_intel(e->cfg, &in);
+    if (!n)
+        return FL_OK;
+    e->intel = fl_calloc(n, sizeof *e->intel);
+    e->intel_stats = fl_calloc(n, sizeof *e->intel_stats);
+    if (!e->intel || !e->intel_stats)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        struct intel_list *l = &e->intel[i];
+        l->st.name = in[i].name;
+        l->st.path = in[i].path;
+        l->name = fl__str_intern(&e->pool, in[i].name, strlen(in[i].name));
+        struct fl__rmap_builder b;
+        fl__rmap_builder_init(&b, 0);
+        int rc = fl__intel_load(in[i].path, &b, &l->st, err);
+        if (rc) {
+            fl__rmap_builder_free(&b);
+            return rc;
+        }
+        rc = fl__rmap_build(&b, &l->map);
+        if (rc)
+            return fl_error_set(err, rc, "intel list '%s': %s", in[i].name, fl_strerror(rc));
+        e->n_intel = i + 1;
+        e->intel_stats[i] = l->st;
+        if (l->st.malformed)
+            fl_warn("intel list '%s': %llu malformed lines ignored (first: %s:%llu: %s)",
+                    in[i].name, (unsigned long long)l->st.malformed, in[i].path,
+                    (unsigned long long)l->st.first_bad_line, l->st.first_bad);
+    }
+    return FL_OK;
+}
+
+static int open_cloud(fl_enricher *e, struct fl_error *err)
+{
+    const struct fl_config_ranges *r;
+    size_t n = fl_config_cloud_ranges(e->cfg, &r);
+    if (!n)
+        return FL_OK;
+    struct fl__rmap_builder b;
+    fl__rmap_builder_init(&b, 0);
+    for (size_t i = 0; i < n; i++) {
+        int rc = fl__cloud_ranges_load(r[i].path, r[i].kind, &b, &e->pool, &e->svcs, err);
+        if (rc) {
+            fl__rmap_builder_free(&b);
+            return rc;
+        }
+    }
+    int rc = fl__rmap_build(&b, &e->cloud);
+    return rc ? fl_error_set(err, rc, "cloud ranges: %s", fl_strerror(rc)) : FL_OK;
+}
+
+static int open_ifaces(fl_enricher *e, struct fl_error *err)
+{
+    const struct fl_config_iface *f;
+    size_t n = fl_config_ifaces(e->cfg, &f);
+    if (!n)
+        return FL_OK;
+    e->iface_id = fl_calloc(n, sizeof *e->iface_id);
+    e->iface_ip = fl_calloc(n, sizeof *e->iface_ip);
+    if (!e->iface_id || !e->iface_ip)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        e->iface_id[i] = fl__str_intern(&e->pool, f[i].interface_id, strlen(f[i].interface_id));
+        e->iface_ip[i] = f[i].ip;
+    }
+    e->n_ifaces = n;
+    return FL_OK;
+}
+
+int fl_enricher_open(fl_enricher **out, const fl_config *cfg, struct fl_error *err)
+{
+    *out = NULL;
+    fl_enricher *e = fl_calloc(1, sizeof *e);
+    if (!e)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    e->cfg = cfg;
+    fl__strpool_init(&e->pool);
+    int rc = FL_OK;
+    for (int s = 0; s < FL_SCOPE__COUNT && rc == FL_OK; s++)
+        rc = intern_fixed(e, fl_scope_name((enum fl_scope)s), &e->scope_id[s]);
+    for (int t = 0; t < FT__N && rc == FL_OK; t++)
+        rc = intern_fixed(e, ft_names[t], &e->ft_id[t]);
+    if (rc == FL_OK)
+        rc = intern_fixed(e, "egress", &e->id_egress);
+    if (rc == FL_OK)
+        rc = intern_fixed(e, "ingress", &e->id_ingress);
+    if (rc == FL_OK)
+        rc = intern_fixed(e, "given", &e->id_given);
+    if (rc == FL_OK)
+        rc = intern_fixed(e, "inferred", &e->id_inferred);
+    if (rc == FL_OK)
+        rc = intern_fixed(e, "aws", &e->id_aws);
+    if (rc == FL_OK)
+        rc = intern_fixed(e, "azure", &e->id_azure);
+    if (rc) {
+        fl_enricher_close(e);
+        return fl_error_set(err, rc, "out of memory");
+    }
+    const struct fl_cidr *ic;
+    size_t n_ic = fl_config_internal(cfg, &ic);
+    const struct fl_config_policy *pol = fl_config_policy(cfg);
+    if ((rc = build_cidrs(&e->internal, ic, n_ic, 1)) != FL_OK ||
+        (rc = build_cidrs(&e->scanners, pol->known_scanners, pol->n_known_scanners, 1)) != FL_OK) {
+        fl_enricher_close(e);
+        return fl_error_set(err, rc, "internal CIDRs: %s", fl_strerror(rc));
+    }
+    if ((rc = open_assets(e, err)) || (rc = open_vpcs(e, err)) || (rc = open_ifaces(e, err)) ||
+        (rc = open_intel(e, err)) || (rc = open_cloud(e, err)) || (rc = open_geo(e, err))) {
+        fl_enricher_close(e);
+        return rc;
+    }
+    e->cache = fl_calloc((size_t)CACHE_SETS * CACHE_WAYS, sizeof *e->cache);
+    if (!e->cache) {
+        fl_enricher_close(e);
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    }
+    *out = e;
+    return FL_OK;
+}
+
+void fl_enricher_close(fl_enricher *e)
+{
+    if (!e)
+        return;
+    fl__strpool_free(&e->pool);
+    fl__rmap_free(&e->internal);
+    fl__rmap_free(&e->vpc);
+    fl__rmap_free(&e->assets);
+    fl__rmap_free(&e->cloud);
+    fl__rmap_free(&e->scanners);
+    fl__rmap_free(&e->asn);
+    fl_free(e->asset_tab);
+    fl_free(e->vpc_name);
+    for (size_t i = 0; i < e->n_intel; i++)
+        fl__rmap_free(&e->intel[i].map);
+    fl_free(e->intel);
+    fl_free(e->intel_stats);
+    fl_free(e->svcs.v);
+    for (size_t i = 0; i < e->n_country_db; i++)
+        fl__mmdb_close(&e->country_db[i]);
+    for (size_t i = 0; i < e->n_asn_db; i++)
+        fl__mmdb_close(&e->asn_db[i]);
+    fl__asn_orgs_free(&e->orgs);
+    fl_free(e->iface_id);
+    fl_free(e->iface_ip);
+    fl_free(e->cache);
+    fl_free(e->bref);
+    fl_free(e);
+}
+
+/* ---- resolving one address ------------------------------------------- */
+
+static void resolve_slow(fl_enricher *e, const struct fl_ip *ip, struct ainfo *a)
+{
+    memset(a, 0, sizeof *a);
+    enum fl_scope sc = fl_ip_scope(ip);
+    a->scope = (uint8_t)sc;
+    a->vpc = fl__rmap_get(&e->vpc, ip);
+    a->internal = a->vpc || fl__rmap_get(&e->internal, ip);
+    a->asset = fl__rmap_get(&e->assets, ip);
+    a->scanner = fl__rmap_get(&e->scanners, ip) != 0;
+    for (size_t i = 0; i < e->n_intel; i++)
+        if (fl__rmap_get(&e->intel[i].map, ip)) {
+            a->threat = (uint32_t)i + 1;
+            break;
+        }
+    if (sc != FL_SCOPE_PUBLIC)
+        return;
+    a->cloud = fl__rmap_get(&e->cloud, ip);
+    char cc[3];
+    uint32_t asn;
+    const char *org;
+    size_t org_n;
+    for (size_t i = 0; i < e->n_country_db && !a->country; i++) {
+        fl__mmdb_lookup(&e->country_db[i], ip, cc, &asn, &org, &org_n);
+        if (cc[0])
+            a->country = fl__str_intern(&e->pool, cc, 2);
+    }
+    for (size_t i = 0; i < e->n_asn_db && !a->asn; i++) {
+        fl__mmdb_lookup(&e->asn_db[i], ip, cc, &asn, &org, &org_n);
+        if (asn) {
+            a->asn = asn;
+            a->org = org ? fl__str_intern(&e->pool, org, org_n) : 0;
+        }
+    }
+    if (!a->asn && (a->asn = fl__rmap_get(&e->asn, ip)) != 0)
+        a->org = fl__asn_org_get(&e->orgs, a->asn);
+}
+
+static const struct ainfo *resolve(fl_enricher *e, const struct fl_ip *ip)
+{
+    uint64_t k0, k1;
+    memcpy(&k0, ip->b, 8);
+    memcpy(&k1, ip->b + 8, 8);
+    uint64_t h = fl_hash64(k0 * 0x9e3779b97f4a7c15ULL ^ k1);
+    struct centry *set = &e->cache[(h & (CACHE_SETS - 1)) * CACHE_WAYS];
+    struct centry *victim = &set[0];
+    for (int w = 0; w < CACHE_WAYS; w++) {
+        if (set[w].stamp && memcmp(set[w].ip, ip->b, 16) == 0) {
+            set[w].stamp = ++e->clock | 1;
+            return &set[w].a;
+        }
+        if (set[w].stamp < victim->stamp)
+            victim = &set[w];
+    }
+    if (e->clock > 0xf0000000u) { /* age everything before the clock wraps */
+        for (size_t i = 0; i < (size_t)CACHE_SETS * CACHE_WAYS; i++)
+            if (e->cache[i].stamp)
+                e->cache[i].stamp = 1;
+        e->clock = 1;
+    }
+    resolve_slow(e, ip, &victim->a);
+    memcpy(victim->ip, ip->b, 16);
+    victim->stamp = ++e->clock | 1;
+    return &victim->a;
+}
+
+/* ---- batch output ------------------------------------------------------ */
+
+static int put(fl_enricher *e, struct fl_batch *b, int col, uint32_t row, uint32_t id)
+{
+    if (!id) {
+        fl_set_null(b, col, row);
+        return FL_OK;
+    }
+    if (id >= e->bref_cap) {
+        size_t cap = e->bref_cap ? e->bref_cap : 1024;
+        while (cap <= id)
+            cap *= 2;
+        struct bref *r = fl_realloc(e->bref, cap * sizeof *r);
+        if (!r)
+            return FL_ENOMEM;
+        memset(r + e->bref_cap, 0, (cap - e->bref_cap) * sizeof *r);
+        e->bref = r;
+        e->bref_cap = cap;
+    }
+    struct bref *r = &e->bref[id];
+    if (r->gen != e->bgen) {
+        FL_TRY(fl_batch_intern(b, fl__str_get(&e->pool, id), fl__str_len(&e->pool, id), &r->ref));
+        r->gen = e->bgen;
+    }
+    fl_set_sref(b, col, row, r->ref);
+    return FL_OK;
+}
+
+static uint32_t service_id(fl_enricher *e, int64_t proto, int64_t port)
+{
+    uint32_t key = (uint32_t)(proto & 0xff) << 16 | (uint32_t)(port & 0xffff);
+    uint32_t slot = (uint32_t)fl_hash64(key) & 255;
+    if (e->svc_key[slot] == key + 1)
+        return e->svc_val[slot];
+    const char *name = fl_service_name(proto, port);
+    uint32_t id = name ? fl__str_intern(&e->pool, name, strlen(name)) : 0;
+    e->svc_key[slot] = key + 1;
+    e->svc_val[slot] = id;
+    return id;
+}
+
+static bool get_ip(const struct fl_batch *b, int col, uint32_t row, struct fl_ip *ip)
+{
+    if (fl_is_null(b, col, row))
+        return false;
+    struct fl_str s = fl_get_str(b, col, row);
+    return fl_ip_parse(s.p, s.n, ip) == FL_OK;
+}
+
+static bool has_str(const struct fl_batch *b, int col, uint32_t row)
+{
+    if (fl_is_null(b, col, row))
+        return false;
+    struct fl_str s = fl_get_str(b, col, row);
+    return s.n > 0 && !(s.n == 1 && s.p[0] == '-');
+}
+
+/* The flow type of one record (decision order in docs/internals/enrich.md). */
+static enum flow_type flow_type(fl_enricher *e, const struct ainfo *sa, const struct ainfo *da,
+                                uint32_t threat, bool src_cloud, bool dst_cloud)
+{
+    if (threat)
+        return FT_MAL;
+    if (sa->internal && da->internal) {
+        if (sa->vpc && da->vpc)
+            return sa->vpc == da->vpc ? FT_INTRA : FT_INTER;
+        return FT_UPRIV;
+    }
+    if (sa->internal || da->internal) {
+        const struct ainfo *o = sa->internal ? da : sa;
+        bool ocloud = sa->internal ? dst_cloud : src_cloud;
+        if (o->scope == FL_SCOPE_PUBLIC)
+            return ocloud ? FT_CLOUD : FT_EXT;
+        return FT_UPRIV;
+    }
+    (void)e;
+    return FT_UNKNOWN;
+}
+
+static int enrich_row(fl_enricher *e, struct fl_batch *b, uint32_t r)
+{
+    struct fl_ip sip, dip;
+    bool hs = get_ip(b, FL_COL_SRCADDR, r, &sip), hd = get_ip(b, FL_COL_DSTADDR, r, &dip);
+    static const struct ainfo none = {0};
+    const struct ainfo *sa = &none, *da = &none;
+    if (hs) {
+        sa = resolve(e, &sip);
+        /* copy: the cache slot may be replaced by the dst lookup */
+    }
+    struct ainfo sa_copy;
+    if (hs) {
+        sa_copy = *sa;
+        sa = &sa_copy;
+    }
+    if (hd)
+        da = resolve(e, &dip);
+
+    if (hs) {
+        FL_TRY(put(e, b, FL_COL_SRC_SCOPE, r, e->scope_id[sa->scope]));
+        FL_TRY(put(e, b, FL_COL_SRC_COUNTRY, r, sa->country));
+        if (sa->asn)
+            fl_set_i64(b, FL_COL_SRC_ASN, r, sa->asn);
+        else
+            fl_set_null(b, FL_COL_SRC_ASN, r);
+        FL_TRY(put(e, b, FL_COL_SRC_AS_ORG, r, sa->org));
+        const struct asset_ent *as = sa->asset ? &e->asset_tab[sa->asset - 1] : NULL;
+        FL_TRY(put(e, b, FL_COL_SRC_TAG, r, as ? as->name : 0));
+        FL_TRY(put(e, b, FL_COL_SRC_TIER, r, as ? as->tier : 0));
+        FL_TRY(put(e, b, FL_COL_SRC_ENV, r, as ? as->env : 0));
+    }
+    if (hd) {
+        FL_TRY(put(e, b, FL_COL_DST_SCOPE, r, e->scope_id[da->scope]));
+        FL_TRY(put(e, b, FL_COL_DST_COUNTRY, r, da->country));
+        if (da->asn)
+            fl_set_i64(b, FL_COL_DST_ASN, r, da->asn);
+        else
+            fl_set_null(b, FL_COL_DST_ASN, r);
+        FL_TRY(put(e, b, FL_COL_DST_AS_ORG, r, da->org));
+        const struct asset_ent *as = da->asset ? &e->asset_tab[da->asset - 1] : NULL;
+        FL_TRY(put(e, b, FL_COL_DST_TAG, r, as ? as->name : 0));
+        FL_TRY(put(e, b, FL_COL_DST_TIER, r, as ? as->tier : 0));
+        FL_TRY(put(e, b, FL_COL_DST_ENV, r, as ? as->env : 0));
+    }
+    /* threat: the first list in config order matching either side */
+    uint32_t threat = sa->threat;
+    if (da->threat && (!threat || da->threat < threat))
+        threat = da->threat;
+    FL_TRY(put(e, b, FL_COL_THREAT, r, threat ? e->intel[threat - 1].name : 0));
+
+    /* service of the destination port */
+    if (!fl_is_null(b, FL_COL_PROTOCOL, r)) {
+        int64_t proto = b->col[FL_COL_PROTOCOL].i[r];
+        int64_t port = fl_is_null(b, FL_COL_DSTPORT, r) ? -1 : b->col[FL_COL_DSTPORT].i[r];
+        FL_TRY(put(e, b, FL_COL_SERVICE, r,
+                   (proto == 6 || proto == 17 || proto == 132) && port < 0 ? 0
+                                                                           : service_id(e, proto, port)));
+    } else {
+        fl_set_null(b, FL_COL_SERVICE, r);
+    }
+
+    /* cloud service of the public side: provider ranges, then AWS's own
+     * pkt-*-aws-service fields */
+    bool src_cloud = false, dst_cloud = false;
+    fl_set_null(b, FL_COL_CLOUD_SERVICE, r);
+    if (hs && hd) {
+        const struct ainfo *pub = NULL;
+        int pkt_col = -1;
+        if (!sa->internal && sa->scope == FL_SCOPE_PUBLIC) {
+            pub = sa;
+            pkt_col = FL_COL_PKT_SRC_AWS_SERVICE;
+        } else if (!da->internal && da->scope == FL_SCOPE_PUBLIC) {
+            pub = da;
+            pkt_col = FL_COL_PKT_DST_AWS_SERVICE;
+        }
+        if (pub && pub->cloud) {
+            FL_TRY(put(e, b, FL_COL_CLOUD_SERVICE, r, e->svcs.v[pub->cloud - 1].name));
+        } else if (pub && has_str(b, pkt_col, r)) {
+            fl_set_sref(b, FL_COL_CLOUD_SERVICE, r, b->col[pkt_col].s[r]);
+        } else {
+            pub = NULL;
+        }
+        if (pub == sa)
+            src_cloud = true;
+        else if (pub == da)
+            dst_cloud = true;
+        FL_TRY(put(e, b, FL_COL_FLOW_TYPE, r, e->ft_id[flow_type(e, sa, da, threat, src_cloud, dst_cloud)]));
+    } else {
+        fl_set_null(b, FL_COL_FLOW_TYPE, r);
+    }
+
+    /* direction */
+    if (has_str(b, FL_COL_FLOW_DIRECTION, r)) {
+        if (fl_is_null(b, FL_COL_DIRECTION_SOURCE, r))
+            FL_TRY(put(e, b, FL_COL_DIRECTION_SOURCE, r, e->id_given));
+    } else if (hs && hd) {
+        uint32_t dir = 0;
+        if (e->n_ifaces && !fl_is_null(b, FL_COL_INTERFACE_ID, r)) {
+            struct fl_str s = fl_get_str(b, FL_COL_INTERFACE_ID, r);
+            uint32_t id = fl__str_find(&e->pool, s.p, s.n);
+            for (size_t i = 0; id && i < e->n_ifaces; i++)
+                if (e->iface_id[i] == id) {
+                    if (memcmp(e->iface_ip[i].b, sip.b, 16) == 0)
+                        dir = e->id_egress;
+                    else if (memcmp(e->iface_ip[i].b, dip.b, 16) == 0)
+                        dir = e->id_ingress;
+                    break;
+                }
+        }
+        if (!dir && sa->internal != da->internal)
+            dir = sa->internal ? e->id_egress : e->id_ingress;
+        if (dir) {
+            FL_TRY(put(e, b, FL_COL_FLOW_DIRECTION, r, dir));
+            FL_TRY(put(e, b, FL_COL_DIRECTION_SOURCE, r, e->id_inferred));
+        }
+    }
+    return FL_OK;
+}
+
+int fl_enrich_batch(fl_enricher *e, struct fl_batch *b, struct fl_error *err)
+{
+    if (++e->bgen == 0) { /* wrapped: forget every reference */
+        if (e->bref)
+            memset(e->bref, 0, e->bref_cap * sizeof *e->bref);
+        e->bgen = 1;
+    }
+    for (uint32_t r = 0; r < b->n; r++) {
+        int rc = enrich_row(e, b, r);
+        if (rc)
+            return fl_error_set(err, rc, "enrichment: %s", fl_strerror(rc));
+    }
+    return FL_OK;
+}
+
+/* ---- single lookups ------------------------------------------------------ */
+
+int fl_enrich_lookup(fl_enricher *e, const struct fl_ip *ip, struct fl_enrich_info *out)
+{
+    memset(out, 0, sizeof *out);
+    struct ainfo a = *resolve(e, ip);
+    out->scope = (enum fl_scope)a.scope;
+    out->internal = a.internal;
+    out->country = fl__str_get(&e->pool, a.country);
+    out->asn = a.asn;
+    out->as_org = fl__str_get(&e->pool, a.org);
+    if (a.asset) {
+        const struct asset_ent *as = &e->asset_tab[a.asset - 1];
+        out->tag = fl__str_get(&e->pool, as->name);
+        out->tier = fl__str_get(&e->pool, as->tier);
+        out->env = fl__str_get(&e->pool, as->env);
+        fl_cidr_format(&as->cidr, out->asset_cidr, sizeof out->asset_cidr);
+    }
+    out->vpc = a.vpc ? fl__str_get(&e->pool, e->vpc_name[a.vpc - 1]) : NULL;
+    if (a.cloud) {
+        const struct fl__cloud_svc *s = &e->svcs.v[a.cloud - 1];
+        out->cloud_service = fl__str_get(&e->pool, s->name);
+        out->cloud_provider = s->provider == FL_RANGES_AWS ? "aws" : "azure";
+    }
+    for (size_t i = 0; i < e->n_intel && out->n_threats < FL_ENRICH_MAX_THREATS; i++)
+        if (fl__rmap_get(&e->intel[i].map, ip))
+            out->threats[out->n_threats++] = fl__str_get(&e->pool, e->intel[i].name);
+    out->known_scanner = a.scanner;
+    return FL_OK;
+}
+
+size_t fl_enricher_intel_stats(const fl_enricher *e, const struct fl_intel_load_stats **out)
+{
+    *out = e->intel_stats;
+    return e->n_intel;
+}
+
+void fl_enricher_sources(const fl_enricher *e, struct fl_enrich_sources *out)
+{
+    memset(out, 0, sizeof *out);
+    out->country = e->have_country;
+    out->asn = e->have_asn;
+    out->asn_ranges = e->asn_ranges;
+    out->asset_ranges = fl__rmap_size(&e->assets);
+    out->cloud_ranges = fl__rmap_size(&e->cloud);
+    for (size_t i = 0; i < e->n_intel; i++)
+        out->intel_entries += e->intel[i].st.entries;
+}

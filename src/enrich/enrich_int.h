@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * enrich_int.h - the enrichment module's private parts: the range map that
+ * serves every longest-prefix lookup (asset map, intel lists, VPC and
+ * internal CIDRs, cloud service ranges, ASN ranges), the string pool, and
+ * the loaders of each source (MMDB, ASN CSV, intel lists, provider JSON).
+ */
+#ifndef FL_ENRICH_INT_H
+#define FL_ENRICH_INT_H
+
+#include <maxminddb.h>
+
+#include "../common/common_int.h"
+#include "fl/fl_enrich.h"
+
+__extension__ typedef unsigned __int128 fl_u128;
+
+static inline fl_u128 fl__ip_u128(const struct fl_ip *ip)
+{
+    fl_u128 v = 0;
+    for (int i = 0; i < 16; i++)
+        v = (v << 8) | ip->b[i];
+    return v;
+}
+static inline uint32_t fl__ip_v4(const struct fl_ip *ip)
+{
+    return (uint32_t)ip->b[12] << 24 | (uint32_t)ip->b[13] << 16 |
+           (uint32_t)ip->b[14] << 8 | ip->b[15];
+}
+
+/* ---- range map (lpm.c) ---------------------------------------------------
+ * A set of prefixes or ranges, each with a value (> 0) and a priority
+ * (lower wins), flattened once into sorted, disjoint ranges.  Lookup is a
+ * binary search: for IPv4 inside one /16 bucket (a 65 536-entry index), so a
+ * lookup over 400 000 ranges costs a handful of comparisons.  Prefixes nest
+ * (laminar), and the winner of a nested span is the better priority of the
+ * inner item and the span around it.  Ranges that overlap partially (only
+ * possible with explicit ranges, never CIDRs) are clipped to their
+ * enclosing range and counted in n_clipped.
+ */
+struct fl__rmap_item {
+    fl_u128 lo, hi;
+    uint32_t val;
+    uint32_t prio;
+};
+struct fl__rmap_builder {
+    struct fl__rmap_item *it;
+    size_t n, cap, limit;
+};
+struct fl__rmap {
+    uint32_t *lo4, *hi4, *val4; /* IPv4 ranges (host order) */
+    size_t n4;
+    uint32_t *idx4;             /* 65 537 bucket starts, or NULL if small */
+    fl_u128 *lo6, *hi6;         /* everything else, 128-bit */
+    uint32_t *val6;
+    size_t n6;
+    size_t n_clipped;
+};
+void fl__rmap_builder_init(struct fl__rmap_builder *b, size_t limit);
+void fl__rmap_builder_free(struct fl__rmap_builder *b);
+int fl__rmap_add_cidr(struct fl__rmap_builder *b, const struct fl_cidr *c,
+                      uint32_t val, uint32_t prio);
+int fl__rmap_add_range(struct fl__rmap_builder *b, fl_u128 lo, fl_u128 hi,
+                       uint32_t val, uint32_t prio);
+/* Flatten the items into m (the builder is emptied). */
+int fl__rmap_build(struct fl__rmap_builder *b, struct fl__rmap *m);
+void fl__rmap_free(struct fl__rmap *m);
+/* Value of the range containing ip, 0 if none. */
+uint32_t fl__rmap_get(const struct fl__rmap *m, const struct fl_ip *ip);
+static inline size_t fl__rmap_size(const struct fl__rmap *m) { return m->n4 + m->n6; }
+/* Priority that makes longer prefixes win. */
+static inline uint32_t fl__prio_lpm(const struct fl_cidr *c) { return 128u - c->bits; }
+
+/* ---- string pool (strpool.c) ---------------------------------------------
+ * Interned strings with dense ids (1..n; 0 = none).  Bytes live in one
+ * growing buffer, so a pointer from fl__str_get is valid until the next
+ * intern. */
+struct fl__strpool {
+    char *buf;
+    size_t len, cap;
+    uint32_t *off;  /* by id */
+    uint32_t *slen; /* by id */
+    uint32_t n, cap_ids;
+    uint32_t *tab;  /* open addressing: id or 0 */
+    uint32_t tab_cap;
+};
+void fl__strpool_init(struct fl__strpool *p);
+void fl__strpool_free(struct fl__strpool *p);
+/* Intern s; returns its id (> 0) or 0 on OOM / cap. */
+uint32_t fl__str_intern(struct fl__strpool *p, const char *s, size_t n);
+/* Id of s if interned, else 0 (never adds). */
+uint32_t fl__str_find(const struct fl__strpool *p, const char *s, size_t n);
+static inline const char *fl__str_get(const struct fl__strpool *p, uint32_t id)
+{
+    return id ? p->buf + p->off[id] : NULL;
+}
+static inline uint32_t fl__str_len(const struct fl__strpool *p, uint32_t id)
+{
+    return id ? p->slen[id] : 0;
+}
+
+/* ---- line reader (textlines.c) ---------------------------------------------
+ * Reads a text file through one fixed buffer (no whole-file allocation);
+ * a line longer than the buffer is returned truncated with *too_long set. */
+struct fl__tlines {
+    FILE *f;
+    char *buf;
+    size_t cap, start, end;
+    uint64_t line;  /* 1-based number of the line last returned */
+    bool eof, err;
+};
+int fl__tlines_open(struct fl__tlines *l, const char *path, size_t cap, struct fl_error *err);
+/* Next line (without \n / \r\n); false at the end. */
+bool fl__tlines_next(struct fl__tlines *l, const char **s, size_t *n, bool *too_long);
+void fl__tlines_close(struct fl__tlines *l);
+
+/* ---- MMDB (geo_mmdb.c) ------------------------------------------------------ */
+struct fl__mmdb {
+    MMDB_s db;
+    bool open;
+    char path[256];
+};
+int fl__mmdb_open(struct fl__mmdb *m, const char *path, struct fl_error *err);
+void fl__mmdb_close(struct fl__mmdb *m);
+/* Look ip up; fills what the database has (country ISO code, ASN, org).
+ * cc_out gets "" and *asn_out 0 when absent; *org_out NULL. */
+void fl__mmdb_lookup(struct fl__mmdb *m, const struct fl_ip *ip, char cc_out[3],
+                     uint32_t *asn_out, const char **org_out, size_t *org_n);
+
+/* ---- ASN range CSV (asn.c) ----------------------------------------------- */
+/* Load "start,end,asn,org" lines (ip-location-db asn-ipv4.csv / -num.csv /
+ * asn-ipv6.csv) into b with val = ASN, and the org names into orgs
+ * (asn_org: open-addressing map asn -> org string id). */
+struct fl__asn_orgs {
+    uint32_t *asn, *org; /* parallel, tab_cap slots */
+    uint32_t n, cap;
+};
+int fl__asn_csv_load(const char *path, struct fl__rmap_builder *b,
+                     struct fl__strpool *pool, struct fl__asn_orgs *orgs,
+                     uint64_t *n_ranges, struct fl_error *err);
+uint32_t fl__asn_org_get(const struct fl__asn_orgs *o, uint32_t asn);
+int fl__asn_org_put(struct fl__asn_orgs *o, uint32_t asn, uint32_t org);
+void fl__asn_orgs_free(struct fl__asn_orgs *o);
+
+/* ---- intel lists (intel.c) ----------------------------------------------- */
+/* Parse one list (plain, FireHOL netset, Spamhaus DROP text or JSON lines)
+ * into b (val 1).  Malformed lines are counted in st, never fatal; only an
+ * unreadable file is an error. */
+int fl__intel_load(const char *path, struct fl__rmap_builder *b,
+                   struct fl_intel_load_stats *st, struct fl_error *err);
+/* Parse one line; FL_OK with *has = true and the CIDR, *has = false for a
+ * blank/comment line, FL_EPARSE for a malformed one. */
+int fl__intel_parse_line(const char *s, size_t n, bool *has, struct fl_cidr *out);
+
+/* ---- provider ranges (cloudranges.c) ------------------------------------- */
+struct fl__cloud_svc {
+    uint32_t name;     /* string id of the service / tag */
+    uint8_t provider;  /* FL_RANGES_AWS or FL_RANGES_AZURE */
+};
+struct fl__cloud_svcs {
+    struct fl__cloud_svc *v;
+    size_t n, cap;
+};
+/* Add the prefixes of an AWS ip-ranges.json or Azure Service Tags file to b
+ * (val = index+1 into svcs). */
+int fl__cloud_ranges_load(const char *path, enum fl_cloud_ranges_kind kind,
+                          struct fl__rmap_builder *b, struct fl__strpool *pool,
+                          struct fl__cloud_svcs *svcs, struct fl_error *err);
+
+#endif
