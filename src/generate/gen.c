@@ -407,7 +407,8 @@ void fl__gen_flow(struct gen_ctx *c, unsigned acct, unsigned rgn, int64_t w0,
     f->acct = acct;
     f->rgn = rgn;
     unsigned n_e = A->eni_first[rgn + 1] - A->eni_first[rgn];
-    f->eni = A->eni_first[rgn] + fl__gen_zipf(r, n_e, 0.9);
+    f->eni = c->force_eni >= 0 ? (unsigned)c->force_eni
+                               : A->eni_first[rgn] + fl__gen_zipf(r, n_e, 0.9);
     const struct gen_eni *E = &A->enis[f->eni];
     unsigned interval = A->interval[rgn];
     int64_t end = w0 + gen_below(r, wlen);
@@ -1012,6 +1013,7 @@ int fl_generate(const struct fl_gen_opts *opts, struct fl_gen_totals *totals_out
     c->o = opts;
     c->err = err;
     c->sink = sink;
+    c->force_eni = -1;
     fl__gen_rng_seed(&c->rng, opts->seed);
     int rc = fl__gen_topology(c);
     if (rc == FL_OK)

@@ -114,6 +114,7 @@ struct gen_ctx {
     /* conversation state: a pending reply record */
     struct gen_flow pending;
     int has_pending;
+    int force_eni;                    /* >= 0: fl__gen_flow uses this ENI */
     /* truth: per-account counts and a capped pair table for top talkers */
     uint64_t acct_records[GEN_MAX_ACCOUNTS];
     uint64_t acct_bytes[GEN_MAX_ACCOUNTS];
