@@ -10,8 +10,9 @@ BUILD=${1:-build}
 FILTER=${2:-}
 export FL_ROOT=$PWD FL_BUILD=$PWD/$BUILD FL=$PWD/$BUILD/flowsift
 export LC_ALL=C TZ=UTC
-OUT=$PWD/tests/out
+OUT=$PWD/tests/out/$(basename "$BUILD")
 rm -rf "$OUT"; mkdir -p "$OUT"
+export FL_OUT=$OUT
 passed=0; failed=0
 declare -a failures=()
 
@@ -22,6 +23,7 @@ run_one() { # name, command...
   timeout 1500 "$@" >"$log" 2>&1
   local rc=$?
   local p f
+  [ -f "$log" ] || echo "FAIL $name: log file vanished" >"$log"
   p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log")
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     f=1; echo "FAIL $name: exited with status $rc" >>"$log"
@@ -45,6 +47,6 @@ for t in tests/*/*.t.sh; do
   export FL_TMP="$OUT/tmp/$n"; rm -rf "$FL_TMP"; mkdir -p "$FL_TMP"
   run_one "$n" bash "$t"
 done
-[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in tests/out/)"
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $OUT/)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

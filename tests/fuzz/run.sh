@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")/../.."
 secs=${1:-300}
 dir=${FL_FUZZ_DIR:-build-fuzz}
-out=tests/out/fuzz; mkdir -p "$out"
+out=${FL_OUT:-tests/out}/fuzz-$(basename "$dir"); mkdir -p "$out"
 rc=0
 for bin in "$dir"/fuzz_*; do
   [ -x "$bin" ] || continue
