@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * query_scan.c - the dataset scan under `FROM flows` / `FROM vpc_flow_logs`.
+ * It walks $FLOWSIFT_HOME/data (docs/dataset.md: Hive key=value folders,
+ * names starting with '.' or '_' ignored), turns the folder names into the
+ * partition columns (cloud, account, region, date, hour, and vpc_flow_logs'
+ * `day` text), and prunes in three steps before any page is decoded:
+ *   1. partitions: every WHERE conjunct that reads only partition columns
+ *      is evaluated on the folder values; a partition where it is not TRUE
+ *      is skipped without opening its files;
+ *   2. row groups: conjuncts `col <op> constant`, BETWEEN, IN lists and
+ *      IS [NOT] NULL on file columns are checked against the row group's
+ *      min/max/null-count statistics (fl_pq_rg_stats);
+ *   3. columns: only the columns the query touches are read (fl_pq_read).
+ * Rows are decoded in batches of FL_BATCH_ROWS into one reused fl_batch and
+ * handed to the consumer one row of slots at a time.  A NULL consumer is a
+ * dry run (EXPLAIN): pruning is counted, nothing is read.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "query/query_int.h"
+#include "fl/fl_store.h"
+
+struct qfile {
+    char *path;
+    char *dir;          /* partition folder (for counting partitions) */
+    struct qval part[6]; /* cloud, account, region, date, hour, day */
+};
+
+struct flist {
+    struct qfile *v;
+    size_t n, cap;
+    size_t limit; /* max files */
+};
+
+enum { P_CLOUD, P_ACCOUNT, P_REGION, P_DATE, P_HOUR, P_DAY };
+
+static int part_slot(int p)
+{
+    switch (p) {
+    case P_CLOUD: return FL_COL_CLOUD;
+    case P_ACCOUNT: return FL_COL_ACCOUNT;
+    case P_REGION: return FL_COL_REGION;
+    case P_DATE: return QCOL_DATE;
+    case P_HOUR: return QCOL_HOUR;
+    default: return QCOL_DAY;
+    }
+}
+
+static bool is_part_slot(int slot)
+{
+    return slot == FL_COL_CLOUD || slot == FL_COL_ACCOUNT || slot == FL_COL_REGION ||
+           slot == QCOL_DATE || slot == QCOL_HOUR || slot == QCOL_DAY;
+}
+
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Hive-unescape into the arena. */
+static char *unescape(struct qctx *q, const char *s, size_t n, size_t *outn)
+{
+    char *d = fl__qarena_alloc(&q->ast, n + 1);
+    if (!d)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n + 0 && hexv(s[i + 1]) >= 0 && hexv(s[i + 2]) >= 0) {
+            d[k++] = (char)(hexv(s[i + 1]) * 16 + hexv(s[i + 2]));
+            i += 2;
+        } else {
+            d[k++] = s[i];
+        }
+    }
+    d[k] = 0;
+    *outn = k;
+    return d;
+}
+
+int fl__qparse_date(const char *s, size_t n, int64_t *days);
+
+/* Apply one "key=value" folder name to the partition values. */
+static int apply_kv(struct qctx *q, const char *name, struct qval *part)
+{
+    const char *eq = strchr(name, '=');
+    if (!eq)
+        return FL_OK;
+    size_t kn = (size_t)(eq - name);
+    const char *val = eq + 1;
+    size_t vn = strlen(val);
+    bool isnull = strcmp(val, "__HIVE_DEFAULT_PARTITION__") == 0;
+    int p = -1;
+    if (fl_str_ieq(name, kn, "cloud", 5))
+        p = P_CLOUD;
+    else if (fl_str_ieq(name, kn, "account", 7))
+        p = P_ACCOUNT;
+    else if (fl_str_ieq(name, kn, "region", 6))
+        p = P_REGION;
+    else if (fl_str_ieq(name, kn, "date", 4))
+        p = P_DATE;
+    else if (fl_str_ieq(name, kn, "hour", 4))
+        p = P_HOUR;
+    if (p < 0)
+        return FL_OK;
+    if (isnull) {
+        part[p] = QV_NULL;
+        return FL_OK;
+    }
+    size_t un;
+    char *u = unescape(q, val, vn, &un);
+    if (!u)
+        return FL_ENOMEM;
+    if (p == P_DATE) {
+        int64_t d;
+        if (fl__qparse_date(u, un, &d) != FL_OK)
+            return FL_OK; /* not ours: stays NULL */
+        part[P_DATE].t = QT_DATE;
+        part[P_DATE].i = d;
+        int64_t y;
+        unsigned m, dd;
+        fl_civil_from_days(d, &y, &m, &dd);
+        char buf[32];
+        int k = snprintf(buf, sizeof buf, "%04lld/%02u/%02u", (long long)y, m, dd);
+        char *t = fl__qarena_strdup(&q->ast, buf, (size_t)k);
+        if (!t)
+            return FL_ENOMEM;
+        part[P_DAY].t = QT_STR;
+        part[P_DAY].s = t;
+        part[P_DAY].n = (uint32_t)k;
+    } else if (p == P_HOUR) {
+        int64_t h;
+        if (fl_parse_i64(u, un, &h) == FL_OK) {
+            part[P_HOUR].t = QT_INT;
+            part[P_HOUR].i = h;
+        }
+    } else {
+        part[p].t = QT_STR;
+        part[p].s = u;
+        part[p].n = (uint32_t)un;
+    }
+    return FL_OK;
+}
+
+static int walk(struct qctx *q, struct flist *fl, const char *dir, const struct qval *part, int depth)
+{
+    if (depth > 12)
+        return FL_OK;
+    DIR *d = opendir(dir);
+    if (!d)
+        return depth == 0 ? FL_ENOTFOUND : FL_OK;
+    char **names = NULL;
+    size_t nn = 0, cn = 0;
+    int rc = FL_OK;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || e->d_name[0] == '_')
+            continue;
+        if (nn == cn) {
+            cn = cn ? cn * 2 : 64;
+            char **nv = fl_realloc(names, cn * sizeof *nv);
+            if (!nv) {
+                rc = FL_ENOMEM;
+                break;
+            }
+            names = nv;
+        }
+        names[nn] = fl_strdup(e->d_name);
+        if (!names[nn]) {
+            rc = FL_ENOMEM;
+            break;
+        }
+        nn++;
+    }
+    closedir(d);
+    /* sorted: a deterministic file order */
+    for (size_t i = 1; i < nn; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j], names[j - 1]) < 0; j--) {
+            char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    for (size_t i = 0; i < nn && rc == FL_OK; i++) {
+        size_t pl = strlen(dir) + strlen(names[i]) + 2;
+        char *path = fl__qarena_alloc(&q->ast, pl);
+        if (!path) {
+            rc = FL_ENOMEM;
+            break;
+        }
+        snprintf(path, pl, "%s/%s", dir, names[i]);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            struct qval p2[6];
+            memcpy(p2, part, sizeof p2);
+            rc = apply_kv(q, names[i], p2);
+            if (rc == FL_OK)
+                rc = walk(q, fl, path, p2, depth + 1);
+        } else if (S_ISREG(st.st_mode)) {
+            size_t ln = strlen(names[i]);
+            if (ln < 8 || strcmp(names[i] + ln - 8, ".parquet") != 0)
+                continue;
+            if (fl->n == fl->cap) {
+                size_t ncap = fl->cap ? fl->cap * 2 : 256;
+                if (ncap > fl->limit) {
+                    rc = FL_ELIMIT;
+                    break;
+                }
+                struct qfile *nv = fl_realloc(fl->v, ncap * sizeof *nv);
+                if (!nv) {
+                    rc = FL_ENOMEM;
+                    break;
+                }
+                fl->v = nv;
+                fl->cap = ncap;
+            }
+            struct qfile *f = &fl->v[fl->n++];
+            f->path = path;
+            f->dir = fl__qarena_strdup(&q->ast, dir, strlen(dir));
+            memcpy(f->part, part, sizeof f->part);
+            if (!f->dir)
+                rc = FL_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < nn; i++)
+        fl_free(names[i]);
+    fl_free(names);
+    return rc;
+}
+
+/* ---- conjuncts ---------------------------------------------------------------------- */
+static int split_and(struct qnode *n, struct qnode **out, int max, int k)
+{
+    if (!n || k >= max)
+        return k;
+    if (n->kind == N_AND) {
+        k = split_and(n->a[0], out, max, k);
+        return split_and(n->a[1], out, max, k);
+    }
+    out[k++] = n;
+    return k;
+}
+
+/* Does n read only partition slots (and at least one)?  -1: reads others. */
+static int part_only(const struct qnode *n)
+{
+    if (!n)
+        return 0;
+    if (n->kind == N_SLOT)
+        return is_part_slot(n->slot) ? 1 : -1;
+    if (n->kind == N_AGG)
+        return -1;
+    int any = 0;
+    for (int i = 0; i < n->nargs; i++) {
+        int r = part_only(n->a[i]);
+        if (r < 0)
+            return -1;
+        any |= r;
+    }
+    if (n->kind == N_INSUB) {
+        int r = part_only(n->a[0]);
+        return r;
+    }
+    return any;
+}
+
+/* Can the row group be skipped for conjunct c?  Uses statistics only. */
+static bool rg_skip(fl_pq_reader *r, int rg, const struct qnode *c)
+{
+    const struct qnode *col = NULL, *lo = NULL, *hi = NULL;
+    int op = 0;
+    if (c->kind == N_ISNULL && c->a[0]->kind == N_SLOT && c->a[0]->slot < FL_NCOLS &&
+        !is_part_slot(c->a[0]->slot)) {
+        struct fl_pq_colstats st;
+        if (fl_pq_rg_stats(r, rg, c->a[0]->slot, &st) != FL_OK || !st.has_null_count)
+            return false;
+        if (!c->neg)
+            return st.null_count == 0;
+        return st.null_count == fl_pq_rg_rows(r, rg);
+    }
+    if (c->kind == N_CMP) {
+        if (c->a[0]->kind == N_SLOT && c->a[1]->kind == N_LIT) {
+            col = c->a[0];
+            lo = hi = c->a[1];
+            op = c->op;
+        } else if (c->a[1]->kind == N_SLOT && c->a[0]->kind == N_LIT) {
+            col = c->a[1];
+            lo = hi = c->a[0];
+            switch (c->op) { /* mirror */
+            case TK_LT: op = TK_GT; break;
+            case TK_LE: op = TK_GE; break;
+            case TK_GT: op = TK_LT; break;
+            case TK_GE: op = TK_LE; break;
+            default: op = c->op; break;
+            }
+        }
+    } else if (c->kind == N_BETWEEN && !c->neg && c->a[0]->kind == N_SLOT && c->a[1]->kind == N_LIT &&
+               c->a[2]->kind == N_LIT) {
+        col = c->a[0];
+        lo = c->a[1];
+        hi = c->a[2];
+        op = -1;
+    } else if (c->kind == N_INLIST && !c->neg && c->a[0]->kind == N_SLOT) {
+        for (int i = 1; i < c->nargs; i++)
+            if (c->a[i]->kind != N_LIT)
+                return false;
+        col = c->a[0];
+        op = -2;
+    }
+    if (!col || col->slot >= FL_NCOLS || is_part_slot(col->slot) || op == TK_NE)
+        return false;
+    struct fl_pq_colstats st;
+    if (fl_pq_rg_stats(r, rg, col->slot, &st) != FL_OK || !st.has_minmax)
+        return false;
+    struct qval mn = QV_NULL, mx = QV_NULL;
+    if (fl_fields[col->slot].type == FL_STR) {
+        mn.t = mx.t = QT_STR;
+        mn.s = st.min_s.p;
+        mn.n = (uint32_t)st.min_s.n;
+        mx.s = st.max_s.p;
+        mx.n = (uint32_t)st.max_s.n;
+    } else {
+        mn.t = mx.t = QT_INT;
+        mn.i = st.min_i;
+        mx.i = st.max_i;
+    }
+    /* literal types must be comparable with the column's */
+    #define CMPOK(l) ((l)->lit.t == mn.t || ((l)->lit.t == QT_DBL && mn.t == QT_INT))
+    if (op == -2) {
+        for (int i = 1; i < c->nargs; i++) {
+            const struct qval *v = &c->a[i]->lit;
+            if (!CMPOK(c->a[i]) || v->t == QT_NULL)
+                continue;
+            if (fl__qval_cmp(v, &mn) >= 0 && fl__qval_cmp(v, &mx) <= 0)
+                return false;
+        }
+        return true; /* no list value can be in [min, max] (NULL items never match) */
+    }
+    if (lo->lit.t == QT_NULL || hi->lit.t == QT_NULL)
+        return true; /* comparison with NULL is never TRUE */
+    if (!CMPOK(lo) || !CMPOK(hi))
+        return false;
+    switch (op) {
+    case TK_EQ: return fl__qval_cmp(&lo->lit, &mn) < 0 || fl__qval_cmp(&lo->lit, &mx) > 0;
+    case TK_LT: return fl__qval_cmp(&mn, &lo->lit) >= 0;
+    case TK_LE: return fl__qval_cmp(&mn, &lo->lit) > 0;
+    case TK_GT: return fl__qval_cmp(&mx, &lo->lit) <= 0;
+    case TK_GE: return fl__qval_cmp(&mx, &lo->lit) < 0;
+    case -1: return fl__qval_cmp(&mx, &lo->lit) < 0 || fl__qval_cmp(&mn, &hi->lit) > 0;
+    default: return false;
+    }
+    #undef CMPOK
+}
+
+int fl__qscan(struct qctx *q, struct qsel *s, struct qeval *ev, qrow_fn fn, void *ctx)
+{
+    struct flist fl = {.limit = 1u << 22};
+    struct qval part0[6];
+    for (int i = 0; i < 6; i++)
+        part0[i] = QV_NULL;
+    size_t hl = strlen(q->home) + 8;
+    char *root = fl__qarena_alloc(&q->ast, hl);
+    if (!root)
+        return fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
+    snprintf(root, hl, "%s/data", q->home);
+    int rc = walk(q, &fl, root, part0, 0);
+    if (rc == FL_ENOTFOUND) {
+        rc = FL_OK; /* no dataset yet: an empty table */
+    } else if (rc < 0) {
+        fl_free(fl.v);
+        return fl__qerr(q, s->table_pos, rc, "cannot list the dataset under %s: %s", root, fl_strerror(rc));
+    }
+    struct qnode *conj[128];
+    int nconj = split_and(s->where, conj, 128, 0);
+    /* the columns to read: file columns only */
+    int cols[FL_NCOLS];
+    int ncols = 0;
+    for (int c = 0; c < FL_NCOLS; c++)
+        if (s->need[c] && !(fl_fields[c].flags & FL_PART))
+            cols[ncols++] = c;
+    struct qval *row = fl_calloc((size_t)QSCAN_NCOLS, sizeof *row);
+    struct fl_batch *b = fn ? fl_batch_new(FL_BATCH_ROWS) : NULL;
+    if (!row || (fn && !b)) {
+        fl_free(row);
+        fl_batch_free(b);
+        fl_free(fl.v);
+        return fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
+    }
+    ev->row = row;
+    const char *last_dir = NULL;
+    bool last_skip = false;
+    for (size_t fi = 0; fi < fl.n && rc == FL_OK; fi++) {
+        struct qfile *f = &fl.v[fi];
+        bool newpart = !last_dir || strcmp(last_dir, f->dir) != 0;
+        if (newpart) {
+            q->st_parts++;
+            last_dir = f->dir;
+        }
+        q->st_files++;
+        for (int i = 0; i < QSCAN_NCOLS; i++)
+            row[i] = QV_NULL;
+        for (int p = 0; p < 6; p++)
+            row[part_slot(p)] = f->part[p];
+        /* 1. partition pruning */
+        bool skip = false;
+        if (newpart) {
+            for (int k = 0; k < nconj && !skip; k++) {
+                if (part_only(conj[k]) != 1)
+                    continue;
+                fl__qarena_reset(&ev->tmp);
+                int ok = fl__qeval_pred(ev, conj[k]);
+                if (ok < 0) {
+                    rc = ok;
+                    break;
+                }
+                if (!ok)
+                    skip = true;
+            }
+            last_skip = skip;
+            if (skip)
+                q->st_parts_skipped++;
+        } else {
+            skip = last_skip;
+        }
+        if (rc < 0)
+            break;
+        if (skip) {
+            q->st_files_skipped++;
+            continue;
+        }
+        fl_pq_reader *r = NULL;
+        struct fl_error perr;
+        fl_error_clear(&perr);
+        if (fl_pq_open(&r, f->path, &perr) != FL_OK) {
+            rc = fl__qerr(q, s->table_pos, perr.rc ? perr.rc : FL_EIO, "cannot read %s: %s", f->path,
+                          perr.msg);
+            break;
+        }
+        int nrg = fl_pq_num_row_groups(r);
+        for (int rg = 0; rg < nrg && rc == FL_OK; rg++) {
+            q->st_rgs++;
+            bool rskip = false;
+            for (int k = 0; k < nconj && !rskip; k++)
+                rskip = rg_skip(r, rg, conj[k]);
+            if (rskip) {
+                q->st_rgs_skipped++;
+                continue;
+            }
+            uint64_t nrows = fl_pq_rg_rows(r, rg);
+            q->st_rows_read += nrows;
+            q->st_cols_read += (uint64_t)ncols;
+            if (!fn)
+                continue;
+            for (uint64_t r0 = 0; r0 < nrows && rc == FL_OK;) {
+                fl_batch_reset(b);
+                uint32_t want = (uint32_t)FL_MIN((uint64_t)b->cap, nrows - r0);
+                int got = fl_pq_read(r, rg, r0, want, cols, ncols, b, &perr);
+                if (got < 0) {
+                    rc = fl__qerr(q, s->table_pos, got, "cannot read %s: %s", f->path, perr.msg);
+                    break;
+                }
+                if (got == 0)
+                    break;
+                r0 += (uint64_t)got;
+                for (int i = 0; i < got && rc == FL_OK; i++) {
+                    for (int k = 0; k < ncols; k++) {
+                        int c = cols[k];
+                        struct qval *v = &row[c];
+                        const struct fl_column *bc = &b->col[c];
+                        if (!bc->valid[i]) {
+                            v->t = QT_NULL;
+                        } else if (bc->s) {
+                            v->t = QT_STR;
+                            v->s = b->arena + bc->s[i].off;
+                            v->n = bc->s[i].len;
+                        } else {
+                            v->t = QT_INT;
+                            v->i = bc->i[i];
+                        }
+                    }
+                    rc = fn(ctx, ev);
+                }
+            }
+        }
+        fl_pq_close(r);
+    }
+    fl_batch_free(b);
+    fl_free(row);
+    fl_free(fl.v);
+    ev->row = NULL;
+    return rc;
+}
