@@ -59,6 +59,8 @@ struct fl__aws {
     struct fl_buf extra_names; /* JSON-escaped names, NUL-separated */
     uint32_t extra_off[FL_AWS_MAX_FIELDS];
     uint8_t written[FL_NCOLS]; /* columns each row of the layout writes */
+    uint32_t layout_gen;       /* bumped by every set_layout */
+    uint32_t seg_gen;          /* layout_gen of the open segment */
     /* batch bookkeeping */
     struct fl_batch *b;
     int64_t last_row;
@@ -280,6 +282,7 @@ static int set_layout(struct fl__aws *a, const struct fl_str *names, size_t k, b
         }
     }
     a->nf = (int)k;
+    a->layout_gen++;
     /* columns every row writes besides the layout's own */
     static const int always[] = {FL_COL_CLOUD, FL_COL_ACCOUNT, FL_COL_ACCOUNT_ID, FL_COL_REGION,
                                  FL_COL_SOURCE_FORMAT, FL_COL_EXTRA, FL_COL_SOURCE_OBJECT,
@@ -369,12 +372,13 @@ void fl__aws_flush(struct fl__aws *a, struct fl_batch *b)
 /* Start (or continue) a segment of rows written with the current layout. */
 static void seg_begin(struct fl__aws *a, struct fl_batch *b)
 {
-    if (a->seg_open && a->b == b && memcmp(a->seg_written, a->written, FL_NCOLS) == 0 &&
-        a->seg_start <= b->n)
+    if (FL_LIKELY(a->seg_open && a->b == b && a->seg_gen == a->layout_gen &&
+                  a->seg_start <= b->n))
         return;
     if (a->seg_open && a->b == b && a->seg_start <= b->n)
         fl__aws_flush(a, b);
     memcpy(a->seg_written, a->written, FL_NCOLS);
+    a->seg_gen = a->layout_gen;
     a->seg_start = b->n;
     a->seg_open = true;
 }
@@ -456,19 +460,51 @@ static inline bool valid_ip(const char *p, size_t n)
     return memchr(p, ':', n) && fl_ip_parse(p, n, &ip) == FL_OK;
 }
 
-static inline int put_str(struct fl__aws *a, struct fl_batch *b, int col, uint32_t row,
-                          const char *p, size_t n)
+/* Bytes equal?  Short strings inline (no libc call per field). */
+static inline bool same_bytes(const char *x, const char *y, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a0, b0, a1, b1;
+        memcpy(&a0, x, 8);
+        memcpy(&b0, y, 8);
+        memcpy(&a1, x + n - 8, 8);
+        memcpy(&b1, y + n - 8, 8);
+        if (a0 != b0 || a1 != b1)
+            return false;
+        return n <= 16 || memcmp(x + 8, y + 8, n - 16) == 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (x[i] != y[i])
+            return false;
+    return true;
+}
+
+/* Store a string value: reuse the column's last copy if equal, else append
+ * to the arena.  The caller reserved room for the whole line (row_reserve). */
+static inline __attribute__((always_inline)) void put_str(struct fl__aws *a, struct fl_batch *b, int col, uint32_t row,
+                           const char *p, size_t n)
 {
     struct cache_ent *ce = &a->cache[col];
-    if (ce->gen == a->gen && ce->ref.len == n && memcmp(b->arena + ce->ref.off, p, n) == 0) {
+    if (ce->gen == a->gen && ce->ref.len == n && same_bytes(b->arena + ce->ref.off, p, n)) {
         fl_set_sref(b, col, row, ce->ref);
-        return FL_OK;
+        return;
     }
-    struct fl_sref r;
-    FL_TRY(fl_batch_intern(b, p, n, &r));
+    struct fl_sref r = {(uint32_t)b->arena_len, (uint32_t)n};
+    memcpy(b->arena + b->arena_len, p, n);
+    b->arena_len += n;
     ce->ref = r;
     ce->gen = a->gen;
     fl_set_sref(b, col, row, r);
+}
+
+/* Make sure n more arena bytes fit without a check per field. */
+static int row_reserve(struct fl_batch *b, const char *p, size_t n)
+{
+    if (FL_LIKELY(b->arena_cap - b->arena_len >= n))
+        return FL_OK;
+    struct fl_sref tmp;
+    FL_TRY(fl_batch_intern(b, p, n, &tmp)); /* grows the arena ... */
+    b->arena_len -= n;                      /* ... and gives the bytes back */
     return FL_OK;
 }
 
@@ -584,6 +620,8 @@ int fl__aws_line(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, cons
     if (FL_UNLIKELY(k != (size_t)a->nf))
         return do_reject(a, c, b, arena_mark, lineno, offset, FL_REJ_FIELD_COUNT, p, n, err);
 
+    if (FL_UNLIKELY(row_reserve(b, p, n) < 0))
+        return do_reject(a, c, b, arena_mark, lineno, offset, FL_REJ_TOO_BIG, p, n, err);
     seg_begin(a, b);
     struct fl_column *col = b->col;
     /* columns every row writes: start them NULL */
@@ -632,10 +670,7 @@ int fl__aws_line(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, cons
                 why = FL_REJ_BAD_IP;
                 goto bad;
             }
-            if (put_str(a, b, cc, row, t.p, t.n) < 0) {
-                why = FL_REJ_TOO_BIG;
-                goto bad;
-            }
+            put_str(a, b, cc, row, t.p, t.n);
             break;
         case K_ACTION:
             if (t.n == 6 && memcmp(t.p, "ACCEPT", 6) == 0)
@@ -668,10 +703,7 @@ int fl__aws_line(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, cons
             }
             break;
         default:
-            if (put_str(a, b, cc, row, t.p, t.n) < 0) {
-                why = FL_REJ_TOO_BIG;
-                goto bad;
-            }
+            put_str(a, b, cc, row, t.p, t.n);
             break;
         }
     }
