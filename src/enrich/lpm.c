@@ -97,7 +97,7 @@ static int emit(struct outv *o, fl_u128 lo, fl_u128 hi, uint32_t val)
 }
 
 struct frame {
-    fl_u128 hi;
+    fl_u128 lo, hi;
     uint32_t val, prio; /* effective value in this span */
 };
 
@@ -112,9 +112,11 @@ int fl__rmap_build(struct fl__rmap_builder *b, struct fl__rmap *m)
     size_t sp = 0;
     if (b->n)
         qsort(b->it, b->n, sizeof *b->it, item_cmp);
-    /* Nesting depth of CIDRs is at most 129; explicit ranges nest at most
-     * as deep (partial overlaps are clipped). */
-    st = fl_malloc(130 * sizeof *st);
+    /* Nesting depth of distinct CIDRs is at most 129 (equal spans are
+     * folded into one frame); explicit ranges may nest deeper, so the stack
+     * grows (bounded by the number of items). */
+    size_t st_cap = 136;
+    st = fl_malloc(st_cap * sizeof *st);
     if (!st) {
         rc = FL_ENOMEM;
         goto out;
@@ -136,6 +138,8 @@ int fl__rmap_build(struct fl__rmap_builder *b, struct fl__rmap *m)
         }
         if (rc)
             break;
+        if (sp && it.lo == st[sp - 1].lo && it.hi == st[sp - 1].hi)
+            continue; /* same span again: the first (better priority) stands */
         if (sp && it.hi > st[sp - 1].hi) { /* partial overlap: clip */
             it.hi = st[sp - 1].hi;
             m->n_clipped++;
@@ -149,11 +153,16 @@ int fl__rmap_build(struct fl__rmap_builder *b, struct fl__rmap *m)
             val = st[sp - 1].val;
             prio = st[sp - 1].prio;
         }
-        if (sp == 130) { /* cannot happen for prefixes; be safe */
-            m->n_clipped++;
-            continue;
+        if (sp == st_cap) {
+            struct frame *ns = fl_realloc(st, st_cap * 2 * sizeof *st);
+            if (!ns) {
+                rc = FL_ENOMEM;
+                break;
+            }
+            st = ns;
+            st_cap *= 2;
         }
-        st[sp++] = (struct frame){it.hi, val, prio};
+        st[sp++] = (struct frame){it.lo, it.hi, val, prio};
     }
     while (rc == FL_OK && sp) {
         struct frame f = st[--sp];
