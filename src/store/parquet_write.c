@@ -32,6 +32,12 @@
 #define PAGE_BYTES_MAX ((size_t)1 << 20)
 #define CHUNK_LIMIT ((size_t)1 << 31)
 
+struct islot {
+    int64_t v;
+    uint32_t idx1; /* index + 1; 0 = empty */
+    uint32_t h;
+};
+
 struct wcol {
     int field;          /* catalog column */
     int ptype;          /* PQ_INT32 / PQ_INT64 / PQ_BYTE_ARRAY */
@@ -47,10 +53,13 @@ struct wcol {
     bool dict_on;
     struct fl_buf dict;   /* PLAIN-encoded entries = dictionary page body */
     uint32_t n_dict;
-    uint32_t *ht;         /* entry index + 1; 0 = empty */
+    uint64_t *hts;        /* strings: hash << 32 | (index + 1); 0 = empty */
+    struct islot *hti;    /* ints */
     uint32_t ht_cap;      /* power of two */
+    uint32_t n_hashed;    /* ints in hti */
+    uint32_t *small;      /* ints in [0, SMALL_MAX): index + 1 */
+    bool small_used;
     uint32_t *ent_off;    /* strings: offset of the entry's length prefix */
-    uint32_t *ent_hash;
     uint32_t ent_cap;
     /* one-entry cache: the previous value's identity */
     const char *last_arena;
@@ -62,6 +71,7 @@ struct wcol {
     struct fl_buf chunk;  /* data pages: headers + bodies */
     uint64_t chunk_values, chunk_nulls, chunk_usize;
     bool used_plain, used_dict;
+    uint64_t dict_vals;   /* non-NULL values in dictionary pages */
     /* statistics */
     bool has_minmax;
     int64_t min_i, max_i;
@@ -241,6 +251,7 @@ static int flush_page(fl_pq_writer *w, struct wcol *c, struct fl_error *err)
             if (rc == FL_OK)
                 rc = fl__rle_encode(b, c->idx, c->page_nonnull, bw);
             c->used_dict = true;
+            c->dict_vals += c->page_nonnull;
         } else {
             rc = fl_buf_add(b, c->plain.p, c->plain.len);
             c->used_plain = true;
@@ -258,27 +269,72 @@ static int flush_page(fl_pq_writer *w, struct wcol *c, struct fl_error *err)
     c->page_n = c->page_nonnull = 0;
     c->page_has_def = false;
     c->plain.len = 0;
+    /* A dictionary that keeps most values distinct costs lookups and saves
+     * nothing: the rest of the chunk goes PLAIN (DuckDB does the same). */
+    if (c->dict_on && c->dict_vals >= 32768 && (uint64_t)c->n_dict * 4 > c->dict_vals * 3) {
+        c->dict_on = false;
+        c->last_ok = false;
+    }
     return FL_OK;
 }
 
 /* ---- dictionary ----------------------------------------------------------- */
+/* Hash slots carry the hash (strings) or the value (ints) so that a probe
+ * costs one cache miss; small non-negative ints use a direct map. */
+#define SMALL_MAX 65536
+
 static int dict_grow(struct wcol *c)
 {
     uint32_t ncap = c->ht_cap ? c->ht_cap * 2 : 1024;
-    uint32_t *ht = fl_calloc(ncap, sizeof *ht);
-    if (!ht)
-        return FL_ENOMEM;
     uint32_t mask = ncap - 1;
-    for (uint32_t e = 0; e < c->n_dict; e++) {
-        uint32_t h = c->ent_hash[e] & mask;
-        while (ht[h])
-            h = (h + 1) & mask;
-        ht[h] = e + 1;
+    if (c->is_str) {
+        uint64_t *ht = fl_calloc(ncap, sizeof *ht);
+        if (!ht)
+            return FL_ENOMEM;
+        for (uint32_t i = 0; i < c->ht_cap; i++) {
+            uint64_t e = c->hts[i];
+            if (!e)
+                continue;
+            uint32_t h = (uint32_t)(e >> 32) & mask;
+            while (ht[h])
+                h = (h + 1) & mask;
+            ht[h] = e;
+        }
+        fl_free(c->hts);
+        c->hts = ht;
+    } else {
+        struct islot *ht = fl_calloc(ncap, sizeof *ht);
+        if (!ht)
+            return FL_ENOMEM;
+        for (uint32_t i = 0; i < c->ht_cap; i++) {
+            struct islot e = c->hti[i];
+            if (!e.idx1)
+                continue;
+            uint32_t h = e.h & mask;
+            while (ht[h].idx1)
+                h = (h + 1) & mask;
+            ht[h] = e;
+        }
+        fl_free(c->hti);
+        c->hti = ht;
     }
-    fl_free(c->ht);
-    c->ht = ht;
     c->ht_cap = ncap;
     return FL_OK;
+}
+
+static void dict_clear(struct wcol *c)
+{
+    if (c->n_dict) {
+        if (c->is_str)
+            memset(c->hts, 0, (size_t)c->ht_cap * sizeof *c->hts);
+        else
+            memset(c->hti, 0, (size_t)c->ht_cap * sizeof *c->hti);
+        if (c->small_used)
+            memset(c->small, 0, SMALL_MAX * sizeof *c->small);
+    }
+    c->small_used = false;
+    c->n_dict = 0;
+    c->dict.len = 0;
 }
 
 static int ent_reserve(struct wcol *c)
@@ -290,51 +346,67 @@ static int ent_reserve(struct wcol *c)
     if (!a)
         return FL_ENOMEM;
     c->ent_off = a;
-    uint32_t *h = fl_realloc(c->ent_hash, (size_t)ncap * sizeof *h);
-    if (!h)
-        return FL_ENOMEM;
-    c->ent_hash = h;
     c->ent_cap = ncap;
     return FL_OK;
 }
 
-/* Look up or insert an int; *idx_out = index, or returns 1 if the
- * dictionary is full (caller falls back to PLAIN). */
-static int dict_int(fl_pq_writer *w, struct wcol *c, int64_t v, uint32_t *idx_out)
+static int dict_int_insert(fl_pq_writer *w, struct wcol *c, int64_t v, uint32_t *idx_out)
 {
-    uint32_t h32 = (uint32_t)fl_hash64((uint64_t)v);
-    uint32_t mask = c->ht_cap - 1;
-    uint32_t h = h32 & mask;
     int width = c->ptype == PQ_INT32 ? 4 : 8;
-    const uint8_t *d = (const uint8_t *)c->dict.p;
-    for (;;) {
-        uint32_t e = c->ht[h];
-        if (!e)
-            break;
-        int64_t x = width == 4 ? (int64_t)(int32_t)fl__rd32(d + (size_t)(e - 1) * 4)
-                               : (int64_t)fl__rd64(d + (size_t)(e - 1) * 8);
-        if (x == v) {
-            *idx_out = e - 1;
-            return 0;
-        }
-        h = (h + 1) & mask;
-    }
     if (c->dict.len + (size_t)width > w->o.dict_max_bytes)
         return 1;
-    FL_TRY(ent_reserve(c));
     FL_TRY(fl_buf_reserve(&c->dict, 8));
     if (width == 4)
         fl__wr32((uint8_t *)c->dict.p + c->dict.len, (uint32_t)(int32_t)v);
     else
         fl__wr64((uint8_t *)c->dict.p + c->dict.len, (uint64_t)v);
     c->dict.len += (size_t)width;
-    uint32_t e = c->n_dict++;
-    c->ent_hash[e] = h32;
-    c->ht[h] = e + 1;
+    *idx_out = c->n_dict++;
     stat_int(c, v);
-    if (c->n_dict * 2 > c->ht_cap)
+    return 0;
+}
+
+/* Look up or insert an int; *idx_out = index, or returns 1 if the
+ * dictionary is full (caller falls back to PLAIN). */
+static int dict_int(fl_pq_writer *w, struct wcol *c, int64_t v, uint32_t *idx_out)
+{
+    if ((uint64_t)v < SMALL_MAX) {
+        if (!c->small) {
+            c->small = fl_calloc(SMALL_MAX, sizeof *c->small);
+            if (!c->small)
+                return FL_ENOMEM;
+        }
+        uint32_t e = c->small[v];
+        if (e) {
+            *idx_out = e - 1;
+            return 0;
+        }
+        int rc = dict_int_insert(w, c, v, idx_out);
+        if (rc == 0) {
+            c->small[v] = *idx_out + 1;
+            c->small_used = true;
+        }
+        return rc;
+    }
+    uint32_t h32 = (uint32_t)fl_hash64((uint64_t)v);
+    uint32_t mask = c->ht_cap - 1;
+    uint32_t h = h32 & mask;
+    for (;;) {
+        struct islot *e = &c->hti[h];
+        if (!e->idx1)
+            break;
+        if (e->v == v) {
+            *idx_out = e->idx1 - 1;
+            return 0;
+        }
+        h = (h + 1) & mask;
+    }
+    int rc = dict_int_insert(w, c, v, idx_out);
+    if (rc != 0)
+        return rc;
+    c->hti[h] = (struct islot){v, *idx_out + 1, h32};
+    if (++c->n_hashed * 2 > c->ht_cap)
         FL_TRY(dict_grow(c));
-    *idx_out = e;
     return 0;
 }
 
@@ -346,13 +418,14 @@ static int dict_str(fl_pq_writer *w, struct wcol *c, const char *p, size_t n,
     uint32_t h = h32 & mask;
     const char *d = c->dict.p;
     for (;;) {
-        uint32_t e = c->ht[h];
+        uint64_t e = c->hts[h];
         if (!e)
             break;
-        if (c->ent_hash[e - 1] == h32) {
-            uint32_t off = c->ent_off[e - 1];
+        if ((uint32_t)(e >> 32) == h32) {
+            uint32_t ix = (uint32_t)e - 1;
+            uint32_t off = c->ent_off[ix];
             if (fl__rd32((const uint8_t *)d + off) == n && memcmp(d + off + 4, p, n) == 0) {
-                *idx_out = e - 1;
+                *idx_out = ix;
                 return 0;
             }
         }
@@ -368,8 +441,7 @@ static int dict_str(fl_pq_writer *w, struct wcol *c, const char *p, size_t n,
     c->dict.len += 4 + n;
     uint32_t e = c->n_dict++;
     c->ent_off[e] = off;
-    c->ent_hash[e] = h32;
-    c->ht[h] = e + 1;
+    c->hts[h] = ((uint64_t)h32 << 32) | (e + 1);
     FL_TRY(stat_str(c, p, n));
     if (c->n_dict * 2 > c->ht_cap)
         FL_TRY(dict_grow(c));
@@ -450,6 +522,18 @@ static int add_value(fl_pq_writer *w, struct wcol *c, const struct fl_batch *b,
     }
     const char *p = b->arena + ref.off;
     size_t n = ref.len;
+    /* Same bytes as the previous value (constant or low-cardinality runs):
+     * no hashing. */
+    if (c->dict_on && c->last_ok && c->n_dict) {
+        uint32_t off = c->ent_off[c->last_idx];
+        if (fl__rd32((const uint8_t *)c->dict.p + off) == n &&
+            memcmp(c->dict.p + off + 4, p, n) == 0) {
+            c->idx[c->page_nonnull] = c->last_idx;
+            c->last_arena = b->arena;
+            c->last_ref = ref;
+            return FL_OK;
+        }
+    }
     if (!fl__utf8_valid(p, n)) {
         w->str.len = 0;
         rc = fl__utf8_sanitize(&w->str, p, n);
@@ -491,7 +575,7 @@ static int add_column(fl_pq_writer *w, struct wcol *c, const struct fl_batch *b,
 {
     const uint8_t *valid = b->col[c->field].valid;
     uint32_t k = k0;
-    c->last_ok = false; /* string identities are valid within one call only */
+    c->last_arena = NULL; /* string identities are valid within one call only */
     while (k < k1) {
         uint32_t room = w->page_rows - c->page_n;
         uint32_t m = FL_MIN(room, k1 - k);
@@ -628,10 +712,9 @@ static int flush_row_group(fl_pq_writer *w, struct fl_error *err)
         c->chunk_values = c->chunk_nulls = c->chunk_usize = 0;
         c->used_plain = c->used_dict = false;
         c->has_minmax = false;
-        c->dict.len = 0;
-        if (c->n_dict && c->ht)
-            memset(c->ht, 0, (size_t)c->ht_cap * sizeof *c->ht);
-        c->n_dict = 0;
+        dict_clear(c);
+        c->n_hashed = 0;
+        c->dict_vals = 0;
         c->dict_on = true;
         c->last_ok = false;
     }
@@ -731,9 +814,10 @@ static void free_writer(fl_pq_writer *w)
         fl_free(c->idx);
         fl_buf_free(&c->plain);
         fl_buf_free(&c->dict);
-        fl_free(c->ht);
+        fl_free(c->hts);
+        fl_free(c->hti);
+        fl_free(c->small);
         fl_free(c->ent_off);
-        fl_free(c->ent_hash);
         fl_buf_free(&c->chunk);
         fl_buf_free(&c->min_s);
         fl_buf_free(&c->max_s);
