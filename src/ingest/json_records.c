@@ -44,7 +44,9 @@ struct fl__jr {
     size_t rs;             /* REC/JUNK: start of the item in buf */
     uint64_t rs_off, rs_line;
     uint64_t depth;
+    uint64_t types;        /* bit d-1 set: '[' opened at depth d (d <= 64) */
     bool in_str, esc;
+    bool junk_silent;      /* JUNK after a broken record: no extra reject */
     enum fl_reject skip_reason;
     const char *skip_why;
     char sample[160];
@@ -207,7 +209,9 @@ static void start_item(struct fl__jr *f, int mode)
     f->rs_off = f->base + f->pos;
     f->rs_line = f->lines + 1;
     f->depth = 0;
+    f->types = 0;
     f->in_str = f->esc = false;
+    f->junk_silent = false;
 }
 
 static void bad_item(struct fl__jr *f, struct fl__jr_item *it, enum fl_reject r,
@@ -228,13 +232,14 @@ static const unsigned char str_stop[256] = {['"'] = 1, ['\\'] = 1, ['\n'] = 1};
 /*
  * Scan a record (REC or SKIP mode) from f->pos.  Returns 1 when the record
  * ended (f->pos just past it), 0 when the buffer ran out, 2 when REC had to
- * turn into SKIP (the caller just loops).
+ * turn into SKIP (the caller just loops), 3 when a closing bracket does not
+ * match its opener (a broken record: f->pos just past the bad bracket).
  */
 static int scan_record(struct fl__jr *f)
 {
     const unsigned char *b = (const unsigned char *)f->buf;
     size_t pos = f->pos, len = f->len;
-    uint64_t depth = f->depth, lines = f->lines;
+    uint64_t depth = f->depth, lines = f->lines, types = f->types;
     bool in_str = f->in_str, esc = f->esc;
     int ret = 0;
     while (pos < len) {
@@ -265,6 +270,10 @@ static int scan_record(struct fl__jr *f)
         case '{':
         case '[':
             depth++;
+            if (depth <= 64) {
+                uint64_t bit = (uint64_t)1 << (depth - 1);
+                types = c == '[' ? types | bit : types & ~bit;
+            }
             if (FL_UNLIKELY(depth > f->depth_cap) && f->mode == M_REC) {
                 take_sample(f, f->rs);
                 f->mode = M_SKIP;
@@ -276,6 +285,11 @@ static int scan_record(struct fl__jr *f)
             break;
         case '}':
         case ']':
+            if (depth && depth <= 64 && f->mode == M_REC &&
+                ((types >> (depth - 1)) & 1) != (c == ']')) {
+                ret = 3;
+                goto out;
+            }
             if (depth)
                 depth--;
             if (depth == 0) {
@@ -300,6 +314,7 @@ static int scan_record(struct fl__jr *f)
 out:
     f->pos = pos;
     f->depth = depth;
+    f->types = types;
     f->lines = lines;
     f->in_str = in_str;
     f->esc = esc;
@@ -322,6 +337,16 @@ int fl__jr_next(struct fl__jr *f, struct fl__jr_item *it, struct fl_error *err)
             int r = scan_record(f);
             if (r == 0 || r == 2)
                 continue;
+            if (r == 3) {
+                /* Mismatched brackets: reject what we have, then skip to
+                 * the next '{' without a second reject. */
+                take_sample(f, f->rs);
+                bad_item(f, it, FL_REJ_BAD_JSON, "mismatched brackets in a JSON record");
+                f->consumed = f->base + f->pos;
+                f->mode = M_JUNK;
+                f->junk_silent = true;
+                return 1;
+            }
             f->consumed = f->base + f->pos;
             int was = f->mode;
             f->mode = M_SEEK;
@@ -351,6 +376,10 @@ int fl__jr_next(struct fl__jr *f, struct fl__jr_item *it, struct fl_error *err)
                 continue;
             f->mode = M_SEEK;
             f->consumed = f->base + pos;
+            if (f->junk_silent) {
+                f->junk_silent = false;
+                continue;
+            }
             bad_item(f, it, FL_REJ_BAD_JSON, "bytes outside any JSON record");
             return 1;
         }
@@ -419,6 +448,11 @@ int fl__jr_next(struct fl__jr *f, struct fl__jr_item *it, struct fl_error *err)
         f->pos++;
     }
 at_eof:
+    if (f->mode == M_JUNK && f->junk_silent) {
+        f->mode = M_SEEK;
+        f->junk_silent = false;
+        f->consumed = f->base + f->len;
+    }
     if (f->mode == M_JUNK) {
         f->mode = M_SEEK;
         f->consumed = f->base + f->len;
