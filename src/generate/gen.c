@@ -525,6 +525,12 @@ void fl__gen_flow(struct gen_ctx *c, unsigned acct, unsigned rgn, int64_t w0,
         p->tcp_flags = f->proto == 6 ? (gen_below(r, 3) ? 19 : 18) : 0;
         p->start = f->start + gen_below(r, 2);
         p->end = f->end + gen_below(r, 3);
+        if (p->end >= w0 + (int64_t)wlen) /* the reply stays in the window */
+            p->end = w0 + (int64_t)wlen - 1;
+        if (p->start > p->end)
+            p->start = p->end;
+        if (p->end - p->start >= (int64_t)interval)
+            p->start = p->end - (int64_t)interval + 1;
         if (p->end < p->start)
             p->end = p->start;
         c->has_pending = 1;
