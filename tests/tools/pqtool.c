@@ -13,6 +13,8 @@
  *       prints per row group: rg, rows, min, max, null_count
  *   pqtool meta FILE
  *       prints num_rows, num_row_groups, schema_version and the columns
+ *   pqtool spec
+ *       prints the file schema as a DuckDB columns={...} struct
  *   pqtool bench FILE [--columns ...]
  *       reads the file in batches and prints rows/s (no output of rows)
  */
@@ -312,6 +314,23 @@ static int cmd_meta(int argc, char **argv)
     return 0;
 }
 
+/* The file schema as a DuckDB columns={...} struct (for read_json). */
+static int cmd_spec(void)
+{
+    printf("{");
+    bool first = true;
+    for (int c = 0; c < FL_NCOLS; c++) {
+        if (fl_fields[c].flags & FL_PART)
+            continue;
+        const char *t = fl_fields[c].type == FL_STR ? "VARCHAR"
+                        : fl_fields[c].type == FL_I32 ? "INTEGER" : "BIGINT";
+        printf("%s'%s':'%s'", first ? "" : ",", fl_fields[c].name, t);
+        first = false;
+    }
+    printf("}\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -326,6 +345,8 @@ int main(int argc, char **argv)
         return cmd_dump(argc, argv, true);
     if (strcmp(argv[1], "stats") == 0)
         return cmd_stats(argc, argv);
+    if (strcmp(argv[1], "spec") == 0)
+        return cmd_spec();
     if (strcmp(argv[1], "meta") == 0)
         return cmd_meta(argc, argv);
     fprintf(stderr, "pqtool: unknown command %s\n", argv[1]);
