@@ -646,6 +646,10 @@ static void record_context(struct fl__az *a, const struct fl_objmeta *meta)
     const char *fid = flr.set ? sp(a, flr) : NULL;
     if (mid)
         ctx_set(a, C_RESID, mid, main_id.len, false);
+    else if (meta && meta->resource[0])
+        ctx_set(a, C_RESID, meta->resource, strlen(meta->resource), false);
+    if (!a->is_vnet && !mid && meta && meta->resource[0] && !strchr(meta->resource, '/'))
+        ctx_set(a, C_ACL, meta->resource, strlen(meta->resource), false);
     /* subscription: the monitored resource's, else the flow log's */
     if ((tid && rid_seg(tid, tgt.len, "subscriptions", &v, &vn)) ||
         (mid && rid_seg(mid, main_id.len, "subscriptions", &v, &vn)))
@@ -1088,5 +1092,9 @@ int fl__az_sniff(const char *head, size_t n, const struct fl_objmeta *meta, bool
         return vnet ? 40 : 45;
     if (memmem(head, n, "\"flowTuples\"", 12))
         return 50;
+    /* `{"records":[` is the Azure diagnostic-log envelope */
+    const char *rk = memmem(head, n, "\"records\"", 9);
+    if (rk && (size_t)(rk - head) < 64)
+        return vnet ? 30 : 35;
     return 0;
 }
