@@ -165,7 +165,7 @@ static void write_entry(struct gen_ctx *c, const struct gen_flow *f)
         put_vpc(s, "src_vpc", A, my_vpc);
     else if (!f->peer_public)
         put_vpc(s, "src_vpc", A, f->peer_vpc);
-    put_time(s, "start_time", f->start, f->start == end ? ns0 / 2 : ns0);
+    put_time(s, "start_time", f->start, f->start == end && ns0 > ns1 ? ns1 : ns0);
     GEN_PUTL(s, "},\"logName\":\"projects/");
     gen_putstr(s, A->project);
     GEN_PUTL(s, "/logs/compute.googleapis.com%2Fvpc_flows\",");
