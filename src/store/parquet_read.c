@@ -971,18 +971,19 @@ static int start_chunk(fl_pq_reader *r, struct rstate *s, int rg, int li,
     return FL_OK;
 }
 
-/* Decode the next n (<= STEP) values into s->defs and s->vi/vd/vs (dense:
- * the k-th non-NULL value at index of its row). */
+/* Decode the next values (at most n <= STEP, and never past the end of the
+ * current page, because string values point into the page buffer) into
+ * s->defs and s->vi/vd/vs by row.  Returns how many (> 0) or < 0. */
 static int decode_step(fl_pq_reader *r, struct rstate *s, const struct rleaf *lf,
                        uint32_t n, struct fl_error *err)
 {
     const char *cn = lf->cname;
     uint32_t got = 0;
-    while (got < n) {
-        if (s->page_left == 0) {
-            uint64_t sk;
-            FL_TRY(next_page(r, s, lf, 0, &sk, err));
-        }
+    if (s->page_left == 0) {
+        uint64_t sk;
+        FL_TRY(next_page(r, s, lf, 0, &sk, err));
+    }
+    {
         uint32_t k = FL_MIN(n - got, s->page_left);
         uint8_t *defs = s->defs + got;
         uint32_t nn = k;
@@ -1083,8 +1084,8 @@ static int decode_step(fl_pq_reader *r, struct rstate *s, const struct rleaf *lf
         s->page_left -= k;
         got += k;
     }
-    s->row += n;
-    return FL_OK;
+    s->row += got;
+    return (int)got;
 trunc:
     return fl_error_set(err, FL_ECORRUPT, "%s: column %s: page values truncated", r->name, cn);
 }
@@ -1105,7 +1106,9 @@ static int seek_leaf(fl_pq_reader *r, struct rstate *s, int rg, int li, uint64_t
             continue;
         }
         uint32_t k = (uint32_t)FL_MIN(need, (uint64_t)STEP);
-        FL_TRY(decode_step(r, s, lf, k, err));
+        int got = decode_step(r, s, lf, k, err);
+        if (got < 0)
+            return got;
     }
     return FL_OK;
 }
@@ -1207,9 +1210,9 @@ int fl_pq_read(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want, const int 
         }
         uint32_t done = 0;
         while (done < n) {
-            uint32_t k = FL_MIN(n - done, (uint32_t)STEP);
-            rc = decode_step(r, s, &r->leaves[li], k, err);
-            if (rc == FL_OK)
+            rc = decode_step(r, s, &r->leaves[li], FL_MIN(n - done, (uint32_t)STEP), err);
+            uint32_t k = rc > 0 ? (uint32_t)rc : 0;
+            if (rc > 0)
                 rc = store_step(r, s, &r->leaves[li], col, b, base + done, k, err);
             if (rc < 0) {
                 s->rg = -1;
@@ -1247,9 +1250,12 @@ int fl_pq_read_text(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want, int l
     rc = seek_leaf(r, s, rg, leaf, row0, err);
     uint32_t done = 0;
     while (rc == FL_OK && done < n) {
-        uint32_t k = FL_MIN(n - done, (uint32_t)STEP);
-        rc = decode_step(r, s, lf, k, err);
-        if (rc == FL_OK && lf->ptype == PQ_BOOLEAN) {
+        rc = decode_step(r, s, lf, FL_MIN(n - done, (uint32_t)STEP), err);
+        if (rc < 0)
+            break;
+        uint32_t k = (uint32_t)rc;
+        rc = FL_OK;
+        if (lf->ptype == PQ_BOOLEAN) {
             for (uint32_t i = 0; i < k; i++) {
                 if (!s->defs[i])
                     continue;

@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_parquet.c - unit tests of the Parquet store: thrift compact round
+ * trips and the unknown-field skipper, RLE/bit-packed hybrid edge cases
+ * (every bit width, runs, partial groups), dictionary fallback, statistics
+ * of all-NULL columns, invalid UTF-8 repair, "-" as NULL, row selections,
+ * random-access reads, and corrupt/truncated files (clean errors).
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "store/store_int.h"
+#include "unit.h"
+
+static uint64_t rs = 88172645463325252ULL;
+static uint64_t rnd(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return rs;
+}
+
+/* ---- thrift ---------------------------------------------------------------- */
+TEST(thrift_round_trip)
+{
+    struct fl_buf b;
+    fl_buf_init(&b, 0);
+    struct fl__tw w;
+    fl__tw_init(&w, &b);
+    fl__tw_i8(&w, 1, -5);
+    fl__tw_i16(&w, 2, -32768);
+    fl__tw_i32(&w, 3, INT32_MIN);
+    fl__tw_i64(&w, 4, INT64_MAX);
+    fl__tw_bool(&w, 5, true);
+    fl__tw_bool(&w, 6, false);
+    fl__tw_bin(&w, 7, "hello", 5);
+    fl__tw_struct_begin(&w, 30); /* delta > 15: long form */
+    fl__tw_i64(&w, 1, -1);
+    fl__tw_struct_end(&w);
+    fl__tw_list_begin(&w, 31, TC_I32, 20); /* > 14 elements: long list header */
+    for (int i = 0; i < 20; i++)
+        fl__tw_elem_i32(&w, i * 1000 - 7);
+    fl__tw_i32(&w, 1000, 42); /* unknown to the reader below: skipped */
+    fl__tw_list_begin(&w, 1001, TC_STRUCT, 2);
+    for (int i = 0; i < 2; i++) {
+        fl__tw_elem_struct_begin(&w);
+        fl__tw_bin(&w, 1, "x", 1);
+        fl__tw_struct_end(&w);
+    }
+    fl__tw_i32(&w, 1002, 7);
+    fl__tw_struct_end(&w);
+    ASSERT_EQ_INT(w.rc, FL_OK);
+
+    struct fl__tr r;
+    fl__tr_init(&r, b.p, b.len);
+    int16_t last = 0, id;
+    int ty, seen = 0;
+    while ((ty = fl__tr_field(&r, &last, &id)) != TC_STOP) {
+        switch (id) {
+        case 1: ASSERT_EQ_INT(ty, TC_I8); ASSERT_EQ_INT(fl__tr_int(&r, ty), -5); break;
+        case 2: ASSERT_EQ_INT(ty, TC_I16); ASSERT_EQ_INT(fl__tr_int(&r, ty), -32768); break;
+        case 3: ASSERT_EQ_INT(fl__tr_int(&r, ty), INT32_MIN); break;
+        case 4: ASSERT(fl__tr_int(&r, ty) == INT64_MAX); break;
+        case 5: ASSERT(fl__tr_bool(&r, ty)); break;
+        case 6: ASSERT(!fl__tr_bool(&r, ty)); break;
+        case 7: {
+            struct fl_str s = fl__tr_bin(&r);
+            ASSERT_EQ_MEM(s.p, s.n, "hello", 5);
+            break;
+        }
+        case 30: {
+            ASSERT_EQ_INT(ty, TC_STRUCT);
+            ASSERT(fl__tr_enter(&r));
+            int16_t l2 = 0, i2;
+            int t2 = fl__tr_field(&r, &l2, &i2);
+            ASSERT_EQ_INT(i2, 1);
+            ASSERT_EQ_INT(fl__tr_int(&r, t2), -1);
+            ASSERT_EQ_INT(fl__tr_field(&r, &l2, &i2), TC_STOP);
+            fl__tr_leave(&r);
+            break;
+        }
+        case 31: {
+            int et;
+            uint32_t n = fl__tr_list(&r, &et);
+            ASSERT_EQ_INT(n, 20);
+            ASSERT_EQ_INT(et, TC_I32);
+            for (uint32_t i = 0; i < n; i++)
+                ASSERT_EQ_INT(fl__tr_int(&r, TC_I32), (int)i * 1000 - 7);
+            break;
+        }
+        case 1002: ASSERT_EQ_INT(fl__tr_int(&r, ty), 7); break;
+        default: fl__tr_skip(&r, ty); seen++;
+        }
+    }
+    ASSERT_EQ_INT(r.rc, FL_OK);
+    ASSERT_EQ_INT(seen, 2); /* 1000 and 1001 skipped */
+    ASSERT(r.p == r.end);
+    fl_buf_free(&b);
+}
+
+TEST(thrift_hostile)
+{
+    /* structs nested deeper than the limit */
+    uint8_t deep[200];
+    for (int i = 0; i < 100; i++)
+        deep[i] = 0x1c; /* field 1, STRUCT */
+    memset(deep + 100, 0, 100);
+    struct fl__tr r;
+    fl__tr_init(&r, deep, sizeof deep);
+    fl__tr_skip(&r, TC_STRUCT);
+    ASSERT_EQ_INT(r.rc, FL_ECORRUPT);
+    /* a list that claims more elements than bytes */
+    uint8_t lie[] = {0x19, 0xf5, 0xff, 0xff, 0xff, 0x0f, 1, 2};
+    fl__tr_init(&r, lie, sizeof lie);
+    int16_t last = 0, id;
+    int ty = fl__tr_field(&r, &last, &id);
+    fl__tr_skip(&r, ty);
+    ASSERT_EQ_INT(r.rc, FL_ECORRUPT);
+    /* a binary longer than the input */
+    uint8_t bin[] = {0x18, 0x7f, 'a'};
+    fl__tr_init(&r, bin, sizeof bin);
+    last = 0;
+    ty = fl__tr_field(&r, &last, &id);
+    fl__tr_skip(&r, ty);
+    ASSERT_EQ_INT(r.rc, FL_ECORRUPT);
+    /* a varint that never ends */
+    uint8_t vi[12];
+    memset(vi, 0xff, sizeof vi);
+    fl__tr_init(&r, vi, sizeof vi);
+    fl__tr_uvarint(&r);
+    ASSERT_EQ_INT(r.rc, FL_ECORRUPT);
+    /* every truncation of a valid struct fails cleanly or parses a prefix */
+    struct fl_buf b;
+    fl_buf_init(&b, 0);
+    struct fl__tw w;
+    fl__tw_init(&w, &b);
+    fl__tw_bin(&w, 1, "abcdef", 6);
+    fl__tw_list_begin(&w, 2, TC_BINARY, 3);
+    for (int i = 0; i < 3; i++)
+        fl__tw_elem_bin(&w, "zz", 2);
+    fl__tw_struct_end(&w);
+    for (size_t n = 0; n < b.len; n++) {
+        fl__tr_init(&r, b.p, n);
+        fl__tr_skip(&r, TC_STRUCT);
+        ASSERT_EQ_INT(r.rc, FL_ECORRUPT);
+    }
+    fl__tr_init(&r, b.p, b.len);
+    fl__tr_skip(&r, TC_STRUCT);
+    ASSERT_EQ_INT(r.rc, FL_OK);
+    fl_buf_free(&b);
+}
+
+/* ---- RLE / bit-packing ------------------------------------------------------ */
+static void rle_round(const uint32_t *v, size_t n, int bw)
+{
+    struct fl_buf b;
+    fl_buf_init(&b, 0);
+    ASSERT_EQ_INT(fl__rle_encode(&b, v, n, bw), FL_OK);
+    uint32_t *out = malloc((n + 16) * sizeof *out);
+    struct fl__rle_dec d;
+    fl__rle_dec_init(&d, b.p, b.len, bw);
+    /* decode in uneven steps */
+    size_t got = 0;
+    while (got < n) {
+        uint32_t step = (uint32_t)(1 + rnd() % 13);
+        if (step > n - got)
+            step = (uint32_t)(n - got);
+        int g = fl__rle_dec_get(&d, out + got, step);
+        ASSERT_EQ_INT(g, step);
+        got += step;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (out[i] != v[i])
+            UNIT_FAIL("bw %d n %zu: value %zu: %u != %u", bw, n, i, out[i], v[i]);
+    free(out);
+    fl_buf_free(&b);
+}
+
+TEST(rle_all_widths)
+{
+    uint32_t v[300];
+    for (int bw = 0; bw <= 32; bw++) {
+        uint64_t mask = bw == 32 ? 0xffffffffULL : ((1ULL << bw) - 1);
+        size_t lens[] = {1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 299};
+        for (size_t li = 0; li < FL_ARRAY_LEN(lens); li++) {
+            size_t n = lens[li];
+            for (int pat = 0; pat < 5; pat++) {
+                for (size_t i = 0; i < n; i++) {
+                    uint64_t x;
+                    switch (pat) {
+                    case 0: x = rnd(); break;                         /* random */
+                    case 1: x = mask; break;                          /* one run of the max */
+                    case 2: x = (i / 9) % 2 ? mask : 0; break;        /* runs of 9 */
+                    case 3: x = i % 11 < 3 ? rnd() : 5; break;        /* literals + runs */
+                    default: x = (i / 3) % 2 ? rnd() : mask / 2; break; /* short runs */
+                    }
+                    v[i] = (uint32_t)(x & mask);
+                }
+                rle_round(v, n, bw);
+            }
+        }
+    }
+}
+
+TEST(rle_bits_and_runs)
+{
+    uint8_t v[5000];
+    for (int pat = 0; pat < 6; pat++) {
+        for (size_t i = 0; i < sizeof v; i++) {
+            switch (pat) {
+            case 0: v[i] = 1; break;
+            case 1: v[i] = 0; break;
+            case 2: v[i] = rnd() & 1; break;
+            case 3: v[i] = (i / 100) & 1; break;
+            case 4: v[i] = i % 17 == 0; break;
+            default: v[i] = (i / 7) & 1; break;
+            }
+        }
+        size_t lens[] = {1, 5, 8, 9, 100, 4999, 5000};
+        for (size_t li = 0; li < FL_ARRAY_LEN(lens); li++) {
+            size_t n = lens[li];
+            struct fl_buf b;
+            fl_buf_init(&b, 0);
+            ASSERT_EQ_INT(fl__rle_encode_bits(&b, v, n), FL_OK);
+            uint8_t out[5000];
+            struct fl__rle_dec d;
+            fl__rle_dec_init(&d, b.p, b.len, 1);
+            ASSERT_EQ_INT(fl__rle_dec_get8(&d, out, (uint32_t)n), n);
+            ASSERT(memcmp(out, v, n) == 0);
+            if (pat <= 1 && n >= 8)
+                ASSERT(b.len <= 4); /* one RLE run */
+            fl_buf_free(&b);
+        }
+    }
+}
+
+TEST(rle_truncated_bitpacked_tolerated)
+{
+    /* a bit-packed run of 2 groups (16 values, bw 3) with only 4 bytes:
+     * 10 values are present; the decoder returns them and stops */
+    uint8_t buf[] = {(2 << 1) | 1, 0x88, 0xc6, 0xfa, 0x00};
+    struct fl__rle_dec d;
+    fl__rle_dec_init(&d, buf, sizeof buf, 3);
+    uint32_t out[16];
+    int g = fl__rle_dec_get(&d, out, 16);
+    ASSERT_EQ_INT(g, 10);
+    for (int i = 0; i < 8; i++)
+        ASSERT_EQ_INT(out[i], i);
+    /* an RLE run whose value bytes are missing is corrupt */
+    uint8_t bad[] = {(5 << 1), 0x01};
+    fl__rle_dec_init(&d, bad, sizeof bad, 12);
+    ASSERT_EQ_INT(fl__rle_dec_get(&d, out, 5), FL_ECORRUPT);
+}
+
+/* ---- writer + reader --------------------------------------------------------- */
+static char tmpl[64];
+static const char *tmp_path(void)
+{
+    snprintf(tmpl, sizeof tmpl, "/tmp/fl_test_pq_XXXXXX");
+    int fd = mkstemp(tmpl);
+    ASSERT(fd >= 0);
+    close(fd);
+    return tmpl;
+}
+
+static void fill(struct fl_batch *b, uint32_t n, uint64_t base)
+{
+    char s[64];
+    for (uint32_t i = 0; i < n; i++) {
+        int r = fl_batch_add_row(b);
+        uint64_t k = base + i;
+        fl_set_i64(b, FL_COL_START, (uint32_t)r, (int64_t)(1000 + k));
+        if (k % 3)
+            fl_set_i64(b, FL_COL_SRCPORT, (uint32_t)r, (int64_t)(k % 70000) - 100);
+        snprintf(s, sizeof s, "v%llu", (unsigned long long)(k * 7919 % 5000));
+        fl_set_str(b, FL_COL_SRCADDR, (uint32_t)r, s, strlen(s));
+        if (k % 10 == 0)
+            fl_set_str(b, FL_COL_ACTION, (uint32_t)r, "-", 1);
+        else
+            fl_set_str(b, FL_COL_ACTION, (uint32_t)r, k % 2 ? "ACCEPT" : "REJECT", 6);
+        fl_set_i64(b, FL_COL_BYTES, (uint32_t)r, (int64_t)(k * 0x9E3779B97F4A7C15ULL));
+    }
+}
+
+static void check_row(const struct fl_batch *b, uint32_t r, uint64_t k)
+{
+    char s[64];
+    ASSERT_EQ_INT(b->col[FL_COL_START].i[r], (int64_t)(1000 + k));
+    ASSERT_EQ_INT(fl_is_null(b, FL_COL_SRCPORT, r), k % 3 == 0);
+    if (k % 3)
+        ASSERT_EQ_INT(b->col[FL_COL_SRCPORT].i[r], (int32_t)((int64_t)(k % 70000) - 100));
+    snprintf(s, sizeof s, "v%llu", (unsigned long long)(k * 7919 % 5000));
+    struct fl_str v = fl_get_str(b, FL_COL_SRCADDR, r);
+    ASSERT_EQ_MEM(v.p, v.n, s, strlen(s));
+    ASSERT_EQ_INT(fl_is_null(b, FL_COL_ACTION, r), k % 10 == 0); /* "-" reads as NULL */
+    ASSERT(b->col[FL_COL_BYTES].i[r] == (int64_t)(k * 0x9E3779B97F4A7C15ULL));
+    ASSERT(fl_is_null(b, FL_COL_DSTADDR, r));
+}
+
+static void write_file(const char *path, uint64_t rows, const struct fl_pq_write_opts *o)
+{
+    struct fl_error e = {0};
+    fl_pq_writer *w;
+    ASSERT_EQ_INT(fl_pq_writer_open(&w, path, o, &e), FL_OK);
+    struct fl_batch *b = fl_batch_new(1000);
+    for (uint64_t k = 0; k < rows; k += 1000) {
+        fl_batch_reset(b);
+        fill(b, (uint32_t)FL_MIN(1000, rows - k), k);
+        ASSERT_EQ_INT(fl_pq_writer_add(w, b, NULL, 0, &e), FL_OK);
+    }
+    ASSERT_EQ_INT(fl_pq_writer_rows(w), rows);
+    ASSERT_EQ_INT(fl_pq_writer_close(w, &e), FL_OK);
+    fl_batch_free(b);
+}
+
+static void read_all_check(const char *path, uint64_t rows, uint32_t step)
+{
+    struct fl_error e = {0};
+    fl_pq_reader *r;
+    ASSERT_EQ_INT(fl_pq_open(&r, path, &e), FL_OK);
+    ASSERT_EQ_INT(fl_pq_num_rows(r), rows);
+    int cols[] = {FL_COL_START, FL_COL_SRCPORT, FL_COL_SRCADDR, FL_COL_ACTION, FL_COL_BYTES,
+                  FL_COL_DSTADDR};
+    struct fl_batch *b = fl_batch_new(step);
+    uint64_t k = 0;
+    for (int g = 0; g < fl_pq_num_row_groups(r); g++) {
+        for (uint64_t row = 0; row < fl_pq_rg_rows(r, g);) {
+            fl_batch_reset(b);
+            int got = fl_pq_read(r, g, row, step, cols, 6, b, &e);
+            ASSERT(got > 0);
+            for (int i = 0; i < got; i++)
+                check_row(b, (uint32_t)i, k++);
+            row += (uint64_t)got;
+        }
+    }
+    ASSERT_EQ_INT(k, rows);
+    fl_batch_free(b);
+    fl_pq_close(r);
+}
+
+TEST(round_trip_codecs)
+{
+    enum fl_codec codecs[] = {FL_CODEC_ZSTD, FL_CODEC_SNAPPY, FL_CODEC_GZIP, FL_CODEC_NONE};
+    for (size_t i = 0; i < FL_ARRAY_LEN(codecs); i++) {
+        const char *p = tmp_path();
+        struct fl_pq_write_opts o;
+        fl_pq_write_opts_default(&o);
+        o.codec = codecs[i];
+        o.row_group_rows = 7000;
+        o.page_rows = 999;
+        write_file(p, 20000, &o);
+        read_all_check(p, 20000, 777);
+        unlink(p);
+    }
+}
+
+TEST(dictionary_fallback)
+{
+    const char *p = tmp_path();
+    struct fl_pq_write_opts o;
+    fl_pq_write_opts_default(&o);
+    o.dict_max_bytes = 2000; /* srcaddr and bytes overflow it mid-chunk */
+    o.page_rows = 500;
+    write_file(p, 12000, &o);
+    read_all_check(p, 12000, 4096);
+    unlink(p);
+}
+
+TEST(random_access_reads)
+{
+    const char *p = tmp_path();
+    struct fl_pq_write_opts o;
+    fl_pq_write_opts_default(&o);
+    o.row_group_rows = 9000;
+    o.page_rows = 1000;
+    write_file(p, 20000, &o);
+    struct fl_error e = {0};
+    fl_pq_reader *r;
+    ASSERT_EQ_INT(fl_pq_open(&r, p, &e), FL_OK);
+    ASSERT_EQ_INT(fl_pq_num_row_groups(r), 3);
+    struct fl_batch *b = fl_batch_new(300);
+    int cols[] = {FL_COL_START, FL_COL_SRCPORT, FL_COL_SRCADDR, FL_COL_ACTION, FL_COL_BYTES};
+    for (int it = 0; it < 200; it++) {
+        int g = (int)(rnd() % 3);
+        uint64_t n = fl_pq_rg_rows(r, g);
+        uint64_t row0 = rnd() % n;
+        fl_batch_reset(b);
+        int got = fl_pq_read(r, g, row0, 300, cols, 5, b, &e);
+        ASSERT_EQ_INT(got, FL_MIN(300, n - row0));
+        for (int i = 0; i < got; i++)
+            check_row(b, (uint32_t)i, (uint64_t)g * 9000 + row0 + (uint64_t)i);
+    }
+    /* past the end: 0 rows; a bad row group: error */
+    fl_batch_reset(b);
+    ASSERT_EQ_INT(fl_pq_read(r, 2, fl_pq_rg_rows(r, 2), 10, cols, 5, b, &e), 0);
+    ASSERT(fl_pq_read(r, 3, 0, 10, cols, 5, b, &e) < 0);
+    fl_batch_free(b);
+    fl_pq_close(r);
+    unlink(p);
+}
+
+TEST(row_selection)
+{
+    const char *p = tmp_path();
+    struct fl_error e = {0};
+    fl_pq_writer *w;
+    ASSERT_EQ_INT(fl_pq_writer_open(&w, p, NULL, &e), FL_OK);
+    struct fl_batch *b = fl_batch_new(1000);
+    fill(b, 1000, 0);
+    uint32_t sel[500];
+    for (uint32_t i = 0; i < 500; i++)
+        sel[i] = 999 - 2 * i; /* odd rows, reversed */
+    ASSERT_EQ_INT(fl_pq_writer_add(w, b, sel, 500, &e), FL_OK);
+    ASSERT_EQ_INT(fl_pq_writer_close(w, &e), FL_OK);
+    fl_pq_reader *r;
+    ASSERT_EQ_INT(fl_pq_open(&r, p, &e), FL_OK);
+    struct fl_batch *o = fl_batch_new(1000);
+    int cols[] = {FL_COL_START, FL_COL_SRCPORT, FL_COL_SRCADDR, FL_COL_ACTION, FL_COL_BYTES};
+    ASSERT_EQ_INT(fl_pq_read(r, 0, 0, 1000, cols, 5, o, &e), 500);
+    for (uint32_t i = 0; i < 500; i++)
+        check_row(o, i, sel[i]);
+    fl_batch_free(o);
+    fl_batch_free(b);
+    fl_pq_close(r);
+    unlink(p);
+}
+
+TEST(stats_all_null_and_types)
+{
+    const char *p = tmp_path();
+    struct fl_pq_write_opts o;
+    fl_pq_write_opts_default(&o);
+    o.row_group_rows = 5000;
+    write_file(p, 12000, &o);
+    struct fl_error e = {0};
+    fl_pq_reader *r;
+    ASSERT_EQ_INT(fl_pq_open(&r, p, &e), FL_OK);
+    ASSERT_EQ_STR(fl_pq_kv(r, "flowsift.schema_version"), FL_SCHEMA_VERSION);
+    ASSERT(fl_pq_kv(r, "nope") == NULL);
+    ASSERT(fl_pq_has_col(r, FL_COL_VPC_ID));
+    ASSERT(!fl_pq_has_col(r, FL_COL_REGION)); /* partition column: not in files */
+    struct fl_pq_colstats st;
+    for (int g = 0; g < 3; g++) {
+        uint64_t n = fl_pq_rg_rows(r, g);
+        ASSERT_EQ_INT(fl_pq_rg_stats(r, g, FL_COL_DSTADDR, &st), FL_OK);
+        ASSERT(st.has_null_count && !st.has_minmax);
+        ASSERT_EQ_INT(st.null_count, n);
+        ASSERT_EQ_INT(fl_pq_rg_stats(r, g, FL_COL_START, &st), FL_OK);
+        ASSERT(st.has_minmax);
+        ASSERT_EQ_INT(st.min_i, 1000 + g * 5000);
+        ASSERT_EQ_INT(st.max_i, 1000 + g * 5000 + (int64_t)n - 1);
+        ASSERT_EQ_INT(st.null_count, 0);
+        ASSERT_EQ_INT(fl_pq_rg_stats(r, g, FL_COL_SRCPORT, &st), FL_OK);
+        ASSERT_EQ_INT(st.min_i, g == 0 ? -99 : g * 5000 - 100); /* signed order for INT32 */
+        ASSERT_EQ_INT(fl_pq_rg_stats(r, g, FL_COL_ACTION, &st), FL_OK);
+        ASSERT(st.has_minmax);
+        ASSERT_EQ_MEM(st.min_s.p, st.min_s.n, "-", 1);
+        ASSERT_EQ_MEM(st.max_s.p, st.max_s.n, "REJECT", 6);
+    }
+    ASSERT_EQ_INT(fl_pq_rg_stats(r, 0, FL_COL_REGION, &st), FL_ENOTFOUND);
+    /* the unknown-column API sees every leaf */
+    ASSERT(fl_pq_n_columns(r) > 50);
+    ASSERT_EQ_STR(fl_pq_column_name(r, 0), "version");
+    ASSERT_EQ_INT(fl_pq_column_field(r, 0), FL_COL_VERSION);
+    fl_pq_close(r);
+    unlink(p);
+}
+
+TEST(invalid_utf8_replaced)
+{
+    const char *in[] = {"\xff\xfe" "abc", "ok\xc3", "caf\xc3\xa9", "\xed\xa0\x80", "\xf0\x9f\x98\x80!",
+                        ""};
+    const char *want[] = {"\xEF\xBF\xBD\xEF\xBF\xBD" "abc", "ok\xEF\xBF\xBD", "caf\xc3\xa9",
+                          "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD", "\xf0\x9f\x98\x80!", ""};
+    for (int mode = 0; mode < 2; mode++) {
+        const char *p = tmp_path();
+        struct fl_pq_write_opts o;
+        fl_pq_write_opts_default(&o);
+        if (mode)
+            o.dict_max_bytes = 1; /* PLAIN pages */
+        struct fl_error e = {0};
+        fl_pq_writer *w;
+        ASSERT_EQ_INT(fl_pq_writer_open(&w, p, &o, &e), FL_OK);
+        struct fl_batch *b = fl_batch_new(16);
+        for (int i = 0; i < 6; i++) {
+            int r = fl_batch_add_row(b);
+            fl_set_str(b, FL_COL_EXTRA, (uint32_t)r, in[i], strlen(in[i]));
+        }
+        ASSERT_EQ_INT(fl_pq_writer_add(w, b, NULL, 0, &e), FL_OK);
+        ASSERT_EQ_INT(fl_pq_writer_close(w, &e), FL_OK);
+        fl_pq_reader *r;
+        ASSERT_EQ_INT(fl_pq_open(&r, p, &e), FL_OK);
+        fl_batch_reset(b);
+        int col = FL_COL_EXTRA;
+        ASSERT_EQ_INT(fl_pq_read(r, 0, 0, 16, &col, 1, b, &e), 6);
+        for (int i = 0; i < 6; i++) {
+            struct fl_str s = fl_get_str(b, col, (uint32_t)i);
+            ASSERT(!fl_is_null(b, col, (uint32_t)i));
+            ASSERT_EQ_MEM(s.p, s.n, want[i], strlen(want[i]));
+            ASSERT(fl__utf8_valid(s.p, s.n));
+        }
+        fl_batch_free(b);
+        fl_pq_close(r);
+        unlink(p);
+    }
+}
+
+static char *slurp(const char *p, size_t *n)
+{
+    FILE *f = fopen(p, "rb");
+    ASSERT(f);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)sz);
+    ASSERT(fread(buf, 1, (size_t)sz, f) == (size_t)sz);
+    fclose(f);
+    *n = (size_t)sz;
+    return buf;
+}
+
+/* Read every column of every row group; returns the first error or 0. */
+static int read_everything(const void *p, size_t n)
+{
+    struct fl_error e = {0};
+    fl_pq_reader *r;
+    int rc = fl_pq_open_mem(&r, p, n, &e);
+    if (rc < 0) {
+        ASSERT(e.msg[0]);
+        return rc;
+    }
+    int cols[FL_NCOLS];
+    for (int c = 0; c < FL_NCOLS; c++)
+        cols[c] = c;
+    struct fl_batch *b = fl_batch_new(512);
+    for (int g = 0; g < fl_pq_num_row_groups(r) && rc >= 0; g++) {
+        for (uint64_t row = 0; row < fl_pq_rg_rows(r, g);) {
+            fl_batch_reset(b);
+            rc = fl_pq_read(r, g, row, 512, cols, FL_NCOLS, b, &e);
+            if (rc <= 0)
+                break;
+            row += (uint64_t)rc;
+        }
+    }
+    if (rc < 0)
+        ASSERT(e.msg[0]);
+    fl_batch_free(b);
+    fl_pq_close(r);
+    return rc < 0 ? rc : 0;
+}
+
+TEST(corrupt_files)
+{
+    const char *p = tmp_path();
+    struct fl_pq_write_opts o;
+    fl_pq_write_opts_default(&o);
+    o.row_group_rows = 1500;
+    o.page_rows = 300;
+    write_file(p, 3000, &o);
+    size_t n;
+    char *buf = slurp(p, &n);
+    ASSERT_EQ_INT(read_everything(buf, n), 0);
+    /* truncations: never a crash, always an error */
+    for (size_t cut = 0; cut < n; cut += 1 + cut / 8)
+        ASSERT(read_everything(buf, cut) < 0);
+    /* a footer length pointing outside the file */
+    char *m = malloc(n);
+    memcpy(m, buf, n);
+    fl__wr32((uint8_t *)m + n - 8, (uint32_t)n);
+    ASSERT_EQ_INT(read_everything(m, n), FL_ECORRUPT);
+    /* random byte flips in the data and in the footer: errors or data */
+    for (int it = 0; it < 300; it++) {
+        memcpy(m, buf, n);
+        for (int k = 0; k < 4; k++)
+            m[rnd() % n] ^= (char)(1 + rnd() % 255);
+        int rc = read_everything(m, n);
+        ASSERT(rc == 0 || rc == FL_ECORRUPT || rc == FL_EUNSUPPORTED || rc == FL_ELIMIT);
+    }
+    free(m);
+    free(buf);
+    /* not Parquet at all */
+    ASSERT_EQ_INT(read_everything("PAR1 hello world PAR1", 21), FL_ECORRUPT);
+    struct fl_error e = {0};
+    fl_pq_reader *r;
+    ASSERT(fl_pq_open(&r, "/nonexistent/x.parquet", &e) == FL_EIO);
+    ASSERT(r == NULL);
+    unlink(p);
+}
+
+UNIT_MAIN()
