@@ -87,6 +87,8 @@ struct fl_enrich_sources {
     uint64_t asset_ranges; /* flattened asset-map ranges */
     uint64_t cloud_ranges; /* flattened provider ranges */
     uint64_t intel_entries;
+    uint64_t lookups;      /* address resolutions asked for so far */
+    uint64_t misses;       /* of which not in the cache (full lookups) */
 };
 void fl_enricher_sources(const fl_enricher *e, struct fl_enrich_sources *out);
 

@@ -11,7 +11,7 @@
 #include "enrich_int.h"
 
 #define CACHE_WAYS 4
-#define CACHE_SETS 8192 /* 32 768 addresses, ~1.5 MiB */
+#define CACHE_SETS 16384 /* 65 536 addresses, ~3.5 MiB, touched lazily */
 
 enum flow_type { FT_INTRA = 0, FT_INTER, FT_EXT, FT_MAL, FT_CLOUD, FT_UPRIV, FT_UNKNOWN, FT__N };
 static const char *const ft_names[FT__N] = {"IntraVpc", "InterVpc", "ExternalPublic",
@@ -39,6 +39,18 @@ struct centry {
     struct ainfo a;
 };
 
+/* The last few address strings seen and what they resolved to: flow logs
+ * repeat the interface's own address row after row, and a request and its
+ * reply swap the two sides, so most rows are answered here without even
+ * parsing the address text. */
+#define MEMO 4
+struct memo_ent {
+    uint8_t len;
+    char s[47];
+    struct fl_ip ip;
+    struct ainfo a;
+};
+
 struct asset_ent {
     uint32_t name, tier, env; /* string ids */
     struct fl_cidr cidr;
@@ -58,7 +70,7 @@ struct bref {
 struct fl_enricher {
     const fl_config *cfg;
     struct fl__strpool pool;
-    struct fl__rmap internal, vpc, assets, cloud, scanners, asn;
+    struct fl__rmap internal, vpc, assets, cloud, scanners, asn, country;
     struct asset_ent *asset_tab;
     size_t n_assets;
     uint32_t *vpc_name;
@@ -67,10 +79,6 @@ struct fl_enricher {
     size_t n_intel;
     struct fl_intel_load_stats *intel_stats; /* copy for the accessor */
     struct fl__cloud_svcs svcs;
-    struct fl__mmdb country_db[FL_CONFIG_MAX_FILES];
-    size_t n_country_db;
-    struct fl__mmdb asn_db[FL_CONFIG_MAX_FILES];
-    size_t n_asn_db;
     struct fl__asn_orgs orgs;
     uint64_t asn_ranges;
     bool have_country, have_asn;
@@ -81,6 +89,9 @@ struct fl_enricher {
     /* cache */
     struct centry *cache;
     uint32_t clock;
+    uint64_t lookups, misses;
+    struct memo_ent memo[MEMO];
+    unsigned memo_next;
     /* per-batch string references */
     struct bref *bref;
     size_t bref_cap;
@@ -113,20 +124,63 @@ static int build_cidrs(struct fl__rmap *m, const struct fl_cidr *c, size_t n, ui
     return fl__rmap_build(&b, m);
 }
 
+/* Values of MMDB data records, for fl__mmdb_walk. */
+static uint32_t country_val(void *ctx, MMDB_entry_s *ent)
+{
+    fl_enricher *e = ctx;
+    char cc[3];
+    uint32_t asn;
+    const char *org;
+    size_t org_n;
+    fl__mmdb_decode(ent, cc, &asn, &org, &org_n);
+    return cc[0] ? fl__str_intern(&e->pool, cc, 2) : 0;
+}
+
+static uint32_t asn_val(void *ctx, MMDB_entry_s *ent)
+{
+    fl_enricher *e = ctx;
+    char cc[3];
+    uint32_t asn;
+    const char *org;
+    size_t org_n;
+    fl__mmdb_decode(ent, cc, &asn, &org, &org_n);
+    if (asn && org)
+        fl__asn_org_put(&e->orgs, asn, fl__str_intern(&e->pool, org, org_n));
+    return asn;
+}
+
+/* Load one MMDB into b (a whole-tree walk), with priorities offset by
+ * `rank` so that an earlier file wins where files overlap. */
+static int load_mmdb(fl_enricher *e, const char *path, struct fl__rmap_builder *b,
+                     fl__mmdb_val_fn fn, uint32_t rank, struct fl_error *err)
+{
+    struct fl__mmdb m;
+    FL_TRY(fl__mmdb_open(&m, path, err));
+    size_t first = b->n;
+    int rc = fl__mmdb_walk(&m, b, fn, e, err);
+    for (size_t i = first; i < b->n; i++)
+        b->it[i].prio += rank * 256;
+    fl__mmdb_close(&m);
+    return rc;
+}
+
 static int open_geo(fl_enricher *e, struct fl_error *err)
 {
     const struct fl_config_geo *g = fl_config_geo(e->cfg);
     if (!g->enabled)
         return FL_OK;
     bool warned = false;
+    struct fl__rmap_builder b;
+    fl__rmap_builder_init(&b, 0);
     for (size_t i = 0; i < g->n_country_mmdb; i++) {
         struct fl_error e2;
-        int rc = fl__mmdb_open(&e->country_db[e->n_country_db], g->country_mmdb[i], &e2);
+        int rc = load_mmdb(e, g->country_mmdb[i], &b, country_val, (uint32_t)i, &e2);
         if (rc == FL_OK) {
-            e->n_country_db++;
+            e->have_country = true;
             continue;
         }
-        if (!g->country_default) {
+        if (!g->country_default || rc != FL_EIO) {
+            fl__rmap_builder_free(&b);
             if (err)
                 *err = e2;
             return rc;
@@ -137,20 +191,22 @@ static int open_geo(fl_enricher *e, struct fl_error *err)
                     e2.msg);
         warned = true;
     }
-    for (size_t i = 0; i < g->n_asn_mmdb; i++) {
-        int rc = fl__mmdb_open(&e->asn_db[e->n_asn_db], g->asn_mmdb[i], err);
-        if (rc)
-            return rc;
-        e->n_asn_db++;
-    }
-    struct fl__rmap_builder b;
+    int rc = fl__rmap_build(&b, &e->country);
+    if (rc)
+        return fl_error_set(err, rc, "country ranges: %s", fl_strerror(rc));
     fl__rmap_builder_init(&b, 0);
-    bool asn_missing = false;
+    for (size_t i = 0; i < g->n_asn_mmdb; i++) {
+        rc = load_mmdb(e, g->asn_mmdb[i], &b, asn_val, (uint32_t)i, err);
+        if (rc) {
+            fl__rmap_builder_free(&b);
+            return rc;
+        }
+    }
+    size_t n_mmdb_items = b.n;
     for (size_t i = 0; i < g->n_asn_csv; i++) {
         struct fl_error e2;
-        int rc = fl__asn_csv_load(g->asn_csv[i], &b, &e->pool, &e->orgs, &e->asn_ranges, &e2);
+        rc = fl__asn_csv_load(g->asn_csv[i], &b, &e->pool, &e->orgs, &e->asn_ranges, &e2);
         if (rc == FL_EIO && g->asn_default) {
-            asn_missing = true;
             if (!warned)
                 fl_warn("geo: no ASN database (%s); src_asn/dst_asn stay empty "
                         "(run tools/deps.sh, or set geo.asn_csv / geo.asn_mmdb in flowsift.yaml)",
@@ -165,12 +221,13 @@ static int open_geo(fl_enricher *e, struct fl_error *err)
             return rc;
         }
     }
-    (void)asn_missing;
-    int rc = fl__rmap_build(&b, &e->asn);
+    if (n_mmdb_items) /* CSV ranges rank after the MMDB networks */
+        for (size_t i = n_mmdb_items; i < b.n; i++)
+            b.it[i].prio = 0x7fffffffu;
+    rc = fl__rmap_build(&b, &e->asn);
     if (rc)
         return fl_error_set(err, rc, "ASN ranges: %s", fl_strerror(rc));
-    e->have_country = e->n_country_db > 0;
-    e->have_asn = e->n_asn_db > 0 || fl__rmap_size(&e->asn) > 0;
+    e->have_asn = fl__rmap_size(&e->asn) > 0;
     return FL_OK;
 }
 
@@ -373,10 +430,7 @@ void fl_enricher_close(fl_enricher *e)
     fl_free(e->intel);
     fl_free(e->intel_stats);
     fl_free(e->svcs.v);
-    for (size_t i = 0; i < e->n_country_db; i++)
-        fl__mmdb_close(&e->country_db[i]);
-    for (size_t i = 0; i < e->n_asn_db; i++)
-        fl__mmdb_close(&e->asn_db[i]);
+    fl__rmap_free(&e->country);
     fl__asn_orgs_free(&e->orgs);
     fl_free(e->iface_id);
     fl_free(e->iface_ip);
@@ -404,23 +458,8 @@ static void resolve_slow(fl_enricher *e, const struct fl_ip *ip, struct ainfo *a
     if (sc != FL_SCOPE_PUBLIC)
         return;
     a->cloud = fl__rmap_get(&e->cloud, ip);
-    char cc[3];
-    uint32_t asn;
-    const char *org;
-    size_t org_n;
-    for (size_t i = 0; i < e->n_country_db && !a->country; i++) {
-        fl__mmdb_lookup(&e->country_db[i], ip, cc, &asn, &org, &org_n);
-        if (cc[0])
-            a->country = fl__str_intern(&e->pool, cc, 2);
-    }
-    for (size_t i = 0; i < e->n_asn_db && !a->asn; i++) {
-        fl__mmdb_lookup(&e->asn_db[i], ip, cc, &asn, &org, &org_n);
-        if (asn) {
-            a->asn = asn;
-            a->org = org ? fl__str_intern(&e->pool, org, org_n) : 0;
-        }
-    }
-    if (!a->asn && (a->asn = fl__rmap_get(&e->asn, ip)) != 0)
+    a->country = fl__rmap_get(&e->country, ip);
+    if ((a->asn = fl__rmap_get(&e->asn, ip)) != 0)
         a->org = fl__asn_org_get(&e->orgs, a->asn);
 }
 
@@ -432,6 +471,7 @@ static const struct ainfo *resolve(fl_enricher *e, const struct fl_ip *ip)
     uint64_t h = fl_hash64(k0 * 0x9e3779b97f4a7c15ULL ^ k1);
     struct centry *set = &e->cache[(h & (CACHE_SETS - 1)) * CACHE_WAYS];
     struct centry *victim = &set[0];
+    e->lookups++;
     for (int w = 0; w < CACHE_WAYS; w++) {
         if (set[w].stamp && memcmp(set[w].ip, ip->b, 16) == 0) {
             set[w].stamp = ++e->clock | 1;
@@ -446,6 +486,7 @@ static const struct ainfo *resolve(fl_enricher *e, const struct fl_ip *ip)
                 e->cache[i].stamp = 1;
         e->clock = 1;
     }
+    e->misses++;
     resolve_slow(e, ip, &victim->a);
     memcpy(victim->ip, ip->b, 16);
     victim->stamp = ++e->clock | 1;
@@ -454,7 +495,7 @@ static const struct ainfo *resolve(fl_enricher *e, const struct fl_ip *ip)
 
 /* ---- batch output ------------------------------------------------------ */
 
-static int put(fl_enricher *e, struct fl_batch *b, int col, uint32_t row, uint32_t id)
+static inline int put(fl_enricher *e, struct fl_batch *b, int col, uint32_t row, uint32_t id)
 {
     if (!id) {
         fl_set_null(b, col, row);
@@ -493,14 +534,6 @@ static uint32_t service_id(fl_enricher *e, int64_t proto, int64_t port)
     return id;
 }
 
-static bool get_ip(const struct fl_batch *b, int col, uint32_t row, struct fl_ip *ip)
-{
-    if (fl_is_null(b, col, row))
-        return false;
-    struct fl_str s = fl_get_str(b, col, row);
-    return fl_ip_parse(s.p, s.n, ip) == FL_OK;
-}
-
 static bool has_str(const struct fl_batch *b, int col, uint32_t row)
 {
     if (fl_is_null(b, col, row))
@@ -531,23 +564,42 @@ static enum flow_type flow_type(fl_enricher *e, const struct ainfo *sa, const st
     return FT_UNKNOWN;
 }
 
+/* Parse and resolve the address of column col (through the memo). */
+static bool lookup_addr(fl_enricher *e, const struct fl_batch *b, int col, uint32_t r,
+                        struct fl_ip *ip, struct ainfo *out)
+{
+    if (fl_is_null(b, col, r))
+        return false;
+    struct fl_str s = fl_get_str(b, col, r);
+    for (int i = 0; i < MEMO; i++) {
+        struct memo_ent *m = &e->memo[i];
+        if (m->len == s.n && s.n && memcmp(m->s, s.p, s.n) == 0) {
+            *ip = m->ip;
+            *out = m->a;
+            return true;
+        }
+    }
+    if (fl_ip_parse(s.p, s.n, ip) != FL_OK)
+        return false;
+    *out = *resolve(e, ip);
+    if (s.n < sizeof e->memo[0].s) {
+        struct memo_ent *m = &e->memo[e->memo_next++ % MEMO];
+        m->len = (uint8_t)s.n;
+        memcpy(m->s, s.p, s.n);
+        m->ip = *ip;
+        m->a = *out;
+    }
+    return true;
+}
+
 static int enrich_row(fl_enricher *e, struct fl_batch *b, uint32_t r)
 {
     struct fl_ip sip, dip;
-    bool hs = get_ip(b, FL_COL_SRCADDR, r, &sip), hd = get_ip(b, FL_COL_DSTADDR, r, &dip);
     static const struct ainfo none = {0};
-    const struct ainfo *sa = &none, *da = &none;
-    if (hs) {
-        sa = resolve(e, &sip);
-        /* copy: the cache slot may be replaced by the dst lookup */
-    }
-    struct ainfo sa_copy;
-    if (hs) {
-        sa_copy = *sa;
-        sa = &sa_copy;
-    }
-    if (hd)
-        da = resolve(e, &dip);
+    struct ainfo sa_v = none, da_v = none;
+    bool hs = lookup_addr(e, b, FL_COL_SRCADDR, r, &sip, &sa_v);
+    bool hd = lookup_addr(e, b, FL_COL_DSTADDR, r, &dip, &da_v);
+    const struct ainfo *sa = &sa_v, *da = &da_v;
 
     if (hs) {
         FL_TRY(put(e, b, FL_COL_SRC_SCOPE, r, e->scope_id[sa->scope]));
@@ -712,4 +764,6 @@ void fl_enricher_sources(const fl_enricher *e, struct fl_enrich_sources *out)
     out->cloud_ranges = fl__rmap_size(&e->cloud);
     for (size_t i = 0; i < e->n_intel; i++)
         out->intel_entries += e->intel[i].st.entries;
+    out->lookups = e->lookups;
+    out->misses = e->misses;
 }
