@@ -62,7 +62,7 @@ static int query_main(int argc, char **argv)
                                        argv[i]);
             o.now_set = true;
         } else if (strcmp(a, "--memory") == 0 && i + 1 < argc) {
-            if (fl_query_parse_size(argv[++i], &o.memory) != FL_OK || o.memory < (1u << 20))
+            if (fl_query_parse_size(argv[++i], &o.memory) != FL_OK || o.memory < (64u << 10))
                 return cli_usage_error("query", "--memory: bad size '%s' (e.g. 512MB, 2GB)", argv[i]);
         } else if (strcmp(a, "--home") == 0 && i + 1 < argc) {
             o.home = argv[++i];
@@ -70,7 +70,7 @@ static int query_main(int argc, char **argv)
             o.threads = (int)strtol(argv[++i], NULL, 10);
         } else if (strcmp(a, "--file") == 0 && i + 1 < argc) {
             file = argv[++i];
-        } else if (a[0] == '-' && a[1] == '-') {
+        } else if (a[0] == '-' && a[1] == '-' && !strpbrk(a, " \t\n")) {
             return cli_usage_error("query", "unknown option '%s'", a);
         } else if (!sql) {
             sql = a;

@@ -1288,13 +1288,14 @@ static int eval_func(struct qeval *ev, const struct qnode *n, struct qval *out)
                 return rc;
             }
         }
-        char *p = scratch(ev, b.len, n->pos, &rc);
-        if (p && b.len)
-            memcpy(p, b.p, b.len);
+        size_t blen = b.len;
+        char *p = scratch(ev, blen, n->pos, &rc);
+        if (p && blen)
+            memcpy(p, b.p, blen);
         fl_buf_free(&b);
         if (!p)
             return rc;
-        *out = mkstr(p, b.len);
+        *out = mkstr(p, blen);
         return FL_OK;
     }
     case F_GREATEST:

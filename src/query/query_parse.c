@@ -170,9 +170,17 @@ static int syntax(struct parser *p, const char *what)
     if (p->tk.k == TK_EOF)
         return fl__qerr(p->q, p->tk.pos, FL_EPARSE, "syntax error: unexpected end of query, expected %s",
                         what);
-    if (p->tk.k == TK_ILLEGAL)
-        return fl__qerr(p->q, p->tk.pos, FL_EPARSE, "syntax error: invalid token \"%.*s\"",
-                        (int)FL_MIN(p->tk.len, 40), p->q->sql + p->tk.pos);
+    if (p->tk.k == TK_ILLEGAL) {
+        uint32_t n = FL_MIN(p->tk.len, 40);
+        const char *nl = memchr(p->q->sql + p->tk.pos, '\n', n);
+        if (nl)
+            n = (uint32_t)(nl - (p->q->sql + p->tk.pos));
+        if (p->tk.len > 1 && p->q->sql[p->tk.pos] == '\'')
+            return fl__qerr(p->q, p->tk.pos, FL_EPARSE, "syntax error: unterminated string \"%.*s\"",
+                            (int)n, p->q->sql + p->tk.pos);
+        return fl__qerr(p->q, p->tk.pos, FL_EPARSE, "syntax error: invalid token \"%.*s\"", (int)n,
+                        p->q->sql + p->tk.pos);
+    }
     return fl__qerr(p->q, p->tk.pos, FL_EPARSE, "syntax error at \"%.*s\": expected %s",
                     (int)FL_MIN(p->tk.len, 40), p->q->sql + p->tk.pos, what);
 }
