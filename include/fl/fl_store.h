@@ -63,6 +63,9 @@ int fl_pq_open(fl_pq_reader **out, const char *path, struct fl_error *err);
 /* Open from memory (fuzzing, AWS objects already in memory).  The buffer
  * must outlive the reader. */
 int fl_pq_open_mem(fl_pq_reader **out, const void *p, size_t n, struct fl_error *err);
+/* Same, with a name for error messages (an object key). */
+int fl_pq_open_buf(fl_pq_reader **out, const void *p, size_t n, const char *name,
+                   struct fl_error *err);
 void fl_pq_close(fl_pq_reader *r);
 uint64_t fl_pq_num_rows(const fl_pq_reader *r);
 int fl_pq_num_row_groups(const fl_pq_reader *r);

@@ -482,7 +482,8 @@ static int finish_open(fl_pq_reader *r, fl_pq_reader **out, struct fl_error *err
     return FL_OK;
 }
 
-int fl_pq_open_mem(fl_pq_reader **out, const void *p, size_t n, struct fl_error *err)
+int fl_pq_open_buf(fl_pq_reader **out, const void *p, size_t n, const char *name,
+                   struct fl_error *err)
 {
     *out = NULL;
     fl_pq_reader *r = fl_calloc(1, sizeof *r);
@@ -490,8 +491,15 @@ int fl_pq_open_mem(fl_pq_reader **out, const void *p, size_t n, struct fl_error 
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     r->data = p;
     r->size = n;
-    fl_strlcpy(r->name, "(memory)", 8, sizeof r->name);
+    if (!name)
+        name = "(memory)";
+    fl_strlcpy(r->name, name, strlen(name), sizeof r->name);
     return finish_open(r, out, err);
+}
+
+int fl_pq_open_mem(fl_pq_reader **out, const void *p, size_t n, struct fl_error *err)
+{
+    return fl_pq_open_buf(out, p, n, NULL, err);
 }
 
 int fl_pq_open(fl_pq_reader **out, const char *path, struct fl_error *err)
