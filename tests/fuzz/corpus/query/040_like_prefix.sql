@@ -1,0 +1,1 @@
+SELECT DISTINCT srcaddr FROM flows WHERE srcaddr LIKE '10.0.%' ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT CASE WHEN 1 = 2 THEN 'x' END AS a

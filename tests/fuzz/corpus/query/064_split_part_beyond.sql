@@ -1,0 +1,1 @@
+SELECT split_part('a.b', '.', 5) AS a

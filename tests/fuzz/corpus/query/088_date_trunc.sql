@@ -1,0 +1,1 @@
+SELECT date_trunc('hour', TIMESTAMP '2024-05-01 12:34:56') AS h, date_trunc('day', TIMESTAMP '2024-05-01 12:34:56') AS d, date_trunc('month', DATE '2024-05-17') AS m, date_trunc('year', DATE '2024-05-17') AS y

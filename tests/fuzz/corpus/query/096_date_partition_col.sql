@@ -1,0 +1,1 @@
+SELECT date, count(*) AS n FROM flows GROUP BY date ORDER BY date

@@ -1,0 +1,1 @@
+SELECT count(DISTINCT srcaddr) AS a, count(DISTINCT cloud) AS b FROM flows

@@ -1,0 +1,1 @@
+SELECT stddev(bytes) AS s FROM flows WHERE dstport = 853

@@ -1,0 +1,1 @@
+SELECT bytes FROM flows WHERE cloud = 'azure' ORDER BY bytes NULLS FIRST

@@ -1,0 +1,1 @@
+SELECT srcaddr FROM flows ORDER BY 2

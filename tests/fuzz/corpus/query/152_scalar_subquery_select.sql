@@ -1,0 +1,1 @@
+SELECT (SELECT max(bytes) FROM flows) AS mx, (SELECT count(*) FROM flows WHERE cloud = 'gcp') AS g

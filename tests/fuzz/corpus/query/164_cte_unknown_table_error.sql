@@ -1,0 +1,1 @@
+WITH a AS (SELECT * FROM flows) SELECT * FROM b

@@ -1,0 +1,1 @@
+SELECT count(*) AS n, sum(bytes) AS s FROM flows

@@ -1,0 +1,1 @@
+SELECT * FROM flows a JOIN flows b ON a.srcaddr = b.dstaddr

@@ -1,0 +1,1 @@
+SELECT srcaddr FROM flows GROUP BY 3
