@@ -92,6 +92,8 @@ static int cat_one(void *ctx, const char *path, int rc, const struct fl_error *w
     if (fl_reader_open(&r, path, &c->ro, &err) < 0) {
         cli_err("%s", err.msg);
         c->failed = true;
+        if (c->stats)
+            fprintf(stderr, "input %s failed\n", strcmp(path, "-") == 0 ? "(stdin)" : path);
         return 0;
     }
     int n;
@@ -123,10 +125,16 @@ static int cat_one(void *ctx, const char *path, int rc, const struct fl_error *w
         if (n == FL_EPARSE && c->ro.strict)
             c->stop = true;
     }
+    const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
     if (c->stats) {
-        const char *name = path[0] == '-' && !path[1] ? "(stdin)" : path;
         print_stats("input", name, fl_reader_format(r), s);
         print_samples(name, s);
+    } else if (s->records_rejected && s->n_samples) {
+        /* one line per input with bad records, even without --stats */
+        fprintf(stderr, "flowsift: %s: %llu of %llu records rejected (first: line %llu: %s)\n",
+                name, (unsigned long long)s->records_rejected,
+                (unsigned long long)s->records_read, (unsigned long long)s->samples[0].line,
+                fl_reject_name(s->samples[0].reason));
     }
     fl_ingest_stats_add(&c->total, s);
     fl_reader_close(r);
