@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * detect.c - the detection engine: for each rule, work out the range of
+ * buckets to evaluate (from the rule's watermark minus its lateness to the
+ * last complete bucket, or the caller's --from/--to aligned to buckets),
+ * run the rule's SQL or native detector over it through the query engine,
+ * turn the result rows into hits (entity key + evidence), hand them to the
+ * findings store (which replaces the hits of those buckets: idempotent),
+ * advance the watermark and notify the sinks.  A failing rule is reported
+ * and the others go on.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "detect/detect_int.h"
+
+/* ---- hits ----------------------------------------------------------------- */
+void fl__det_hits_free(struct det_hits *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        fl_free(h->v[i].entity);
+        fl_free(h->v[i].entity_json);
+        fl_free(h->v[i].evidence);
+        fl_free(h->v[i].tags);
+    }
+    fl_free(h->v);
+    memset(h, 0, sizeof *h);
+}
+
+int fl__det_hit_add(struct det_hits *h, int64_t bucket, const char *entity, const char *entity_json,
+                    int64_t first, int64_t last, int64_t count, int severity, const char *evidence,
+                    const char *tags)
+{
+    if (h->n >= DET_HITS_MAX)
+        return FL_ELIMIT;
+    if (h->n == h->cap) {
+        size_t nc = h->cap ? h->cap * 2 : 64;
+        struct det_hit *nv = fl_realloc(h->v, nc * sizeof *nv);
+        if (!nv)
+            return FL_ENOMEM;
+        h->v = nv;
+        h->cap = nc;
+    }
+    struct det_hit *x = &h->v[h->n];
+    memset(x, 0, sizeof *x);
+    x->bucket = bucket;
+    x->first_seen = first;
+    x->last_seen = last;
+    x->count = count;
+    x->severity = severity;
+    x->entity = fl_strdup(entity);
+    x->entity_json = fl_strdup(entity_json);
+    x->evidence = fl_strdup(evidence ? evidence : "{}");
+    x->tags = tags && *tags ? fl_strdup(tags) : NULL;
+    if (!x->entity || !x->entity_json || !x->evidence || (tags && *tags && !x->tags)) {
+        fl_free(x->entity);
+        fl_free(x->entity_json);
+        fl_free(x->evidence);
+        fl_free(x->tags);
+        return FL_ENOMEM;
+    }
+    h->n++;
+    return FL_OK;
+}
+
+int fl__det_json_str(struct fl_buf *b, const char *s, size_t n)
+{
+    size_t need = fl_json_escape(s, n, NULL, 0);
+    FL_TRY(fl_buf_reserve(b, need + 3));
+    b->p[b->len++] = '"';
+    b->len += fl_json_escape(s, n, b->p + b->len, b->cap - b->len);
+    b->p[b->len++] = '"';
+    return FL_OK;
+}
+
+int fl__det_entity(const struct fl_rule *r, const char *const *vals, struct fl_buf *key,
+                   struct fl_buf *json)
+{
+    fl_buf_reset(key);
+    fl_buf_reset(json);
+    FL_TRY(fl_buf_addc(json, '{'));
+    for (int i = 0; i < r->n_entity; i++) {
+        const char *v = vals[i] ? vals[i] : "";
+        FL_TRY(fl_buf_printf(key, "%s%s=%s", i ? "," : "", r->entity[i], v));
+        if (i)
+            FL_TRY(fl_buf_addc(json, ','));
+        FL_TRY(fl__det_json_str(json, r->entity[i], strlen(r->entity[i])));
+        FL_TRY(fl_buf_addc(json, ':'));
+        if (vals[i])
+            FL_TRY(fl__det_json_str(json, v, strlen(v)));
+        else
+            FL_TRY(fl_buf_add(json, "null", 4));
+    }
+    FL_TRY(fl_buf_addc(json, '}'));
+    fl_buf_cstr(key);
+    fl_buf_cstr(json);
+    return FL_OK;
+}
+
+/* ---- running SQL ----------------------------------------------------------- */
+int fl__det_query(struct det_ctx *c, const char *sql_template, int64_t from, int64_t to,
+                  fl_query_result **out)
+{
+    (void)sql_template;
+    *out = NULL;
+    char *sql = fl_malloc(DET_SQL_MAX);
+    if (!sql)
+        return fl_error_set(c->err, FL_ENOMEM, "out of memory");
+    int rc = fl_rule_sql(c->rule, c->cfg, from, to, sql, DET_SQL_MAX, c->err);
+    if (rc == FL_OK) {
+        struct fl_query_opts qo;
+        memset(&qo, 0, sizeof qo);
+        qo.home = c->home;
+        qo.now_us = c->now * 1000000LL;
+        qo.now_set = true;
+        qo.memory = c->memory;
+        rc = fl_query_run(sql, &qo, out, c->err);
+    }
+    fl_free(sql);
+    return rc;
+}
+
+static int64_t cell_seconds(const struct fl_qcell *q, bool *ok)
+{
+    *ok = true;
+    switch (q->type) {
+    case FL_QT_BIGINT: return q->i;
+    case FL_QT_TIMESTAMP: return q->i >= 0 ? q->i / 1000000 : -((-q->i + 999999) / 1000000);
+    case FL_QT_DOUBLE: return (int64_t)q->d;
+    default: *ok = false; return 0;
+    }
+}
+
+/* Append a cell to a JSON object being built. */
+static int json_cell(struct fl_buf *b, const struct fl_qcell *q)
+{
+    char tmp[64];
+    switch (q->type) {
+    case FL_QT_NULL: return fl_buf_add(b, "null", 4);
+    case FL_QT_BOOL: return fl_buf_printf(b, "%s", q->i ? "true" : "false");
+    case FL_QT_BIGINT: return fl_buf_printf(b, "%lld", (long long)q->i);
+    case FL_QT_DOUBLE:
+        if (!isfinite(q->d))
+            return fl_buf_add(b, "null", 4);
+        snprintf(tmp, sizeof tmp, "%.6g", q->d);
+        return fl_buf_printf(b, "%s", tmp);
+    case FL_QT_VARCHAR: return fl__det_json_str(b, q->s.p, q->s.n);
+    default: {
+        char buf[128];
+        size_t n = fl_query_cell_format(q, buf, sizeof buf);
+        return fl__det_json_str(b, buf, FL_MIN(n, sizeof buf - 1));
+    }
+    }
+}
+
+int fl__det_result_hits(struct det_ctx *c, const fl_query_result *res)
+{
+    const struct fl_rule *r = c->rule;
+    int nc = fl_query_result_cols(res);
+    int ent_col[FL_RULE_MAX_ENTITY];
+    int c_bucket = -1, c_first = -1, c_last = -1, c_count = -1, c_sev = -1;
+    for (int i = 0; i < r->n_entity; i++) {
+        ent_col[i] = -1;
+        for (int k = 0; k < nc; k++)
+            if (strcmp(fl_query_result_name(res, k), r->entity[i]) == 0)
+                ent_col[i] = k;
+        if (ent_col[i] < 0)
+            return fl_error_set(c->err, FL_EINVAL, "rule %s: result has no entity column '%s'", r->id,
+                                r->entity[i]);
+    }
+    for (int k = 0; k < nc; k++) {
+        const char *n = fl_query_result_name(res, k);
+        if (strcmp(n, "bucket") == 0)
+            c_bucket = k;
+        else if (strcmp(n, "first_seen") == 0)
+            c_first = k;
+        else if (strcmp(n, "last_seen") == 0)
+            c_last = k;
+        else if (strcmp(n, "hit_count") == 0)
+            c_count = k;
+        else if (strcmp(n, "severity") == 0)
+            c_sev = k;
+    }
+    struct fl_buf key, json, ev, tags;
+    fl_buf_init(&key, 8192);
+    fl_buf_init(&json, 16384);
+    fl_buf_init(&ev, DET_EVIDENCE_MAX);
+    fl_buf_init(&tags, 1024);
+    char vals[FL_RULE_MAX_ENTITY][256];
+    const char *vp[FL_RULE_MAX_ENTITY];
+    int rc = FL_OK;
+    size_t rows = fl_query_result_rows(res);
+    for (size_t row = 0; row < rows && rc == FL_OK; row++) {
+        struct fl_qcell q;
+        for (int i = 0; i < r->n_entity; i++) {
+            fl_query_result_cell(res, row, ent_col[i], &q);
+            if (q.type == FL_QT_NULL) {
+                vp[i] = NULL;
+            } else {
+                size_t n = fl_query_cell_format(&q, vals[i], sizeof vals[i]);
+                if (n >= sizeof vals[i])
+                    vals[i][sizeof vals[i] - 1] = 0;
+                vp[i] = vals[i];
+            }
+        }
+        rc = fl__det_entity(r, vp, &key, &json);
+        if (rc != FL_OK)
+            break;
+        bool ok;
+        int64_t bucket = c->from;
+        if (c_bucket >= 0) {
+            fl_query_result_cell(res, row, c_bucket, &q);
+            int64_t b = cell_seconds(&q, &ok);
+            if (ok)
+                bucket = b - (((b % r->window_s) + r->window_s) % r->window_s);
+        }
+        int64_t first = bucket, last = bucket + r->window_s - 1, count = 1;
+        if (c_first >= 0) {
+            fl_query_result_cell(res, row, c_first, &q);
+            int64_t v = cell_seconds(&q, &ok);
+            if (ok)
+                first = v;
+        }
+        if (c_last >= 0) {
+            fl_query_result_cell(res, row, c_last, &q);
+            int64_t v = cell_seconds(&q, &ok);
+            if (ok)
+                last = v;
+        }
+        if (c_count >= 0) {
+            fl_query_result_cell(res, row, c_count, &q);
+            int64_t v = cell_seconds(&q, &ok);
+            if (ok && v > 0)
+                count = v;
+        }
+        int sev = r->severity;
+        if (c_sev >= 0) {
+            fl_query_result_cell(res, row, c_sev, &q);
+            if (q.type == FL_QT_VARCHAR && q.s.n < 16) {
+                char sb[16];
+                memcpy(sb, q.s.p, q.s.n);
+                sb[q.s.n] = 0;
+                int s2;
+                if (fl_severity_parse(sb, &s2) == FL_OK)
+                    sev = s2;
+            } else if (q.type == FL_QT_BIGINT && q.i >= 1 && q.i <= 5) {
+                sev = (int)q.i;
+            }
+        }
+        fl_buf_reset(&ev);
+        fl_buf_reset(&tags);
+        rc = fl_buf_addc(&ev, '{');
+        for (int k = 0; k < nc && rc == FL_OK; k++) {
+            const char *n = fl_query_result_name(res, k);
+            fl_query_result_cell(res, row, k, &q);
+            if (k)
+                rc = fl_buf_addc(&ev, ',');
+            if (rc == FL_OK)
+                rc = fl__det_json_str(&ev, n, strlen(n));
+            if (rc == FL_OK)
+                rc = fl_buf_addc(&ev, ':');
+            if (rc == FL_OK)
+                rc = json_cell(&ev, &q);
+            size_t nl = strlen(n);
+            if (q.type == FL_QT_VARCHAR && nl >= 3 && strcmp(n + nl - 3, "tag") == 0 && q.s.n < 200) {
+                if (tags.len == 0)
+                    fl_buf_addc(&tags, '\t');
+                fl_buf_add(&tags, q.s.p, q.s.n);
+                fl_buf_addc(&tags, '\t');
+            }
+        }
+        if (rc == FL_OK)
+            rc = fl_buf_addc(&ev, '}');
+        if (rc == FL_ELIMIT) { /* evidence too wide: keep the entity only */
+            fl_buf_reset(&ev);
+            rc = fl_buf_add(&ev, json.p, json.len);
+        }
+        if (rc == FL_OK)
+            rc = fl__det_hit_add(c->out, bucket, fl_buf_cstr(&key), fl_buf_cstr(&json), first, last,
+                                 count, sev, fl_buf_cstr(&ev), tags.len ? fl_buf_cstr(&tags) : NULL);
+    }
+    if (rc != FL_OK && rc != FL_ELIMIT)
+        fl_error_set(c->err, rc, "rule %s: collecting hits: %s", r->id, fl_strerror(rc));
+    else if (rc == FL_ELIMIT)
+        fl_error_set(c->err, rc, "rule %s: more than %d hits in one run", r->id, DET_HITS_MAX);
+    fl_buf_free(&key);
+    fl_buf_free(&json);
+    fl_buf_free(&ev);
+    fl_buf_free(&tags);
+    return rc;
+}
+
+static int run_sql_rule(struct det_ctx *c)
+{
+    fl_query_result *res = NULL;
+    int rc = fl__det_query(c, NULL, c->from, c->to, &res);
+    if (rc != FL_OK)
+        return rc;
+    rc = fl__det_result_hits(c, res);
+    fl_query_result_free(res);
+    return rc;
+}
+
+static int run_rule(struct det_ctx *c)
+{
+    switch (c->rule->detector) {
+    case FL_DET_SQL: return run_sql_rule(c);
+    case FL_DET_SCAN: return fl__det_scan(c);
+    case FL_DET_BASELINE: return fl__det_baseline(c);
+    case FL_DET_FIRST_SEEN: return fl__det_first_seen(c);
+    case FL_DET_BEACON: return fl__det_beacon(c);
+    case FL_DET_FLOOD: return fl__det_flood(c);
+    case FL_DET_HEALTH: return fl__det_health(c);
+    default: return fl_error_set(c->err, FL_EINTERNAL, "unknown detector");
+    }
+}
+
+static int64_t floor_to(int64_t t, int64_t w)
+{
+    int64_t m = ((t % w) + w) % w;
+    return t - m;
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int fl_detect_run(const struct fl_detect_opts *o, struct fl_detect_totals *out,
+                  struct fl_error *err)
+{
+    struct fl_detect_totals tot;
+    memset(&tot, 0, sizeof tot);
+    if (!o || !o->home || !o->rules)
+        return fl_error_set(err, FL_EINVAL, "detect: home and rules are required");
+    if (o->have_range && o->to <= o->from)
+        return fl_error_set(err, FL_EINVAL, "detect: --to must be after --from");
+    fl_state *st = NULL;
+    FL_TRY(fl_detect_state_open(&st, o->home, err));
+    int64_t now = o->now ? o->now : (int64_t)time(NULL);
+    int rc = FL_OK;
+    for (int i = 0; i < fl_ruleset_count(o->rules) && rc == FL_OK; i++) {
+        const struct fl_rule *r = fl_ruleset_rule(o->rules, i);
+        if (o->only_rule ? strcmp(o->only_rule, r->id) != 0 : !r->enabled)
+            continue;
+        struct fl_detect_rule_result rr;
+        memset(&rr, 0, sizeof rr);
+        rr.rule = r->id;
+        double t0 = mono();
+        int64_t w = r->window_s, wm = 0, hist = 0;
+        struct fl_error e;
+        fl_error_clear(&e);
+        int rrc = fl__det_watermark_get(st, r->id, &wm, &hist, &e);
+        int64_t from, to;
+        if (o->have_range) {
+            from = floor_to(o->from, w);
+            to = floor_to(o->to + w - 1, w);
+        } else {
+            to = floor_to(now, w);
+            int64_t late = o->lateness_s >= 0 ? o->lateness_s : r->lateness_s;
+            if (wm > 0) {
+                from = floor_to(wm - late, w);
+            } else {
+                int64_t lb = o->first_lookback_s > 0 ? o->first_lookback_s : 86400;
+                from = floor_to(to - FL_MAX(lb, w), w);
+            }
+        }
+        rr.from = from;
+        rr.to = to;
+        struct det_hits hits = {0};
+        if (rrc == FL_OK && from < to) {
+            if (hist == 0 || from < hist)
+                hist = from;
+            /* the history start must be known to detectors with warm-up */
+            rrc = fl__det_watermark_set(st, r->id, wm, hist, now, &e);
+            struct det_ctx c = {r, o->config, o->home, st, from, to, now, o->memory, &hits, &e};
+            if (rrc == FL_OK)
+                rrc = run_rule(&c);
+            struct det_store_result sr;
+            memset(&sr, 0, sizeof sr);
+            if (rrc == FL_OK)
+                rrc = fl__det_store(st, r, from, to, now, &hits, &sr, &e);
+            if (rrc == FL_OK)
+                rrc = fl__det_watermark_set(st, r->id, FL_MAX(wm, to), hist, now, &e);
+            if (rrc == FL_OK && o->n_sinks > 0)
+                rrc = fl__det_notify(st, r, o->sinks, o->n_sinks, now, &rr.notified, &rr.notify_failed, &e);
+            rr.hits = hits.n;
+            rr.new_findings = sr.new_findings;
+            rr.updated = sr.updated;
+            rr.suppressed = sr.suppressed;
+            rr.capped = sr.capped;
+        }
+        fl__det_hits_free(&hits);
+        rr.rc = rrc;
+        rr.error = rrc != FL_OK ? e.msg : NULL;
+        rr.seconds = mono() - t0;
+        tot.rules++;
+        if (rrc != FL_OK)
+            tot.rules_failed++;
+        tot.hits += rr.hits;
+        tot.new_findings += rr.new_findings;
+        tot.updated += rr.updated;
+        tot.suppressed += rr.suppressed;
+        tot.notified += rr.notified;
+        tot.capped += rr.capped;
+        tot.notify_failed += rr.notify_failed;
+        if (o->on_rule)
+            o->on_rule(o->ctx, &rr);
+    }
+    fl_state_close(st);
+    if (out)
+        *out = tot;
+    return rc;
+}
