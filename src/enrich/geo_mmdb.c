@@ -19,9 +19,10 @@ int fl__mmdb_open(struct fl__mmdb *m, const char *path, struct fl_error *err)
     memset(m, 0, sizeof *m);
     int rc = MMDB_open(path, MMDB_MODE_MMAP, &m->db);
     if (rc != MMDB_SUCCESS) {
-        int e = rc == MMDB_IO_ERROR ? errno : 0;
-        return fl_error_sys(err, rc == MMDB_IO_ERROR ? FL_EIO : FL_ECORRUPT, e,
-                            "%s: cannot open MaxMind DB: %s", path, MMDB_strerror(rc));
+        bool io = rc == MMDB_IO_ERROR || rc == MMDB_FILE_OPEN_ERROR;
+        int e = io ? errno : 0;
+        return fl_error_sys(err, io ? FL_EIO : FL_ECORRUPT, e, "%s: cannot open MaxMind DB: %s%s%s",
+                            path, MMDB_strerror(rc), e ? ": " : "", e ? strerror(e) : "");
     }
     m->open = true;
     fl_strlcpy(m->path, path, strlen(path), sizeof m->path);
