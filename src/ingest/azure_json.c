@@ -1069,6 +1069,8 @@ int fl__az_next(struct fl__az *a, struct fl__pctx *c, struct fl_batch *b,
 int fl__az_sniff(const char *head, size_t n, const struct fl_objmeta *meta, bool vnet)
 {
     size_t i = 0;
+    if (n > 4096)
+        n = 4096; /* the markers are in the first record's first keys */
     while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' ||
                      head[i] == '\n' || head[i] == ','))
         i++;

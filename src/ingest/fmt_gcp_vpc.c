@@ -536,6 +536,8 @@ static int gcp_sniff(const char *head, size_t n, const struct fl_objmeta *meta,
 {
     FL_UNUSED(opts);
     size_t i = 0;
+    if (n > 4096)
+        n = 4096;
     while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' ||
                      head[i] == '\t' || head[i] == '['))
         i++;
