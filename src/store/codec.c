@@ -107,6 +107,39 @@ int fl__codec_compress(struct fl__codec *c, int codec, int level, const void *sr
     }
 }
 
+int fl__codec_check_size(int codec, const void *src, size_t n, size_t dst_n)
+{
+    switch (codec) {
+    case FL_CODEC_NONE:
+        return n == dst_n ? FL_OK : FL_ECORRUPT;
+    case FL_CODEC_ZSTD: {
+        unsigned long long z = ZSTD_getFrameContentSize(src, n);
+        if (z == ZSTD_CONTENTSIZE_ERROR)
+            return FL_ECORRUPT;
+        if (z != ZSTD_CONTENTSIZE_UNKNOWN && z != dst_n)
+            return FL_ECORRUPT;
+        return FL_OK;
+    }
+    case FL_CODEC_SNAPPY: {
+        size_t ulen;
+        if (snappy_uncompressed_length(src, n, &ulen) != SNAPPY_OK || ulen != dst_n)
+            return FL_ECORRUPT;
+        return FL_OK;
+    }
+    case FL_CODEC_GZIP: {
+        /* the last member's ISIZE (size mod 2^32; pages are < 4 GiB): one
+         * member is the norm, several add up to dst_n */
+        const uint8_t *p = src;
+        if (n < 18 || p[0] != 0x1f || p[1] != 0x8b)
+            return FL_OK; /* zlib-wrapped or garbage: inflate decides */
+        uint32_t isize = fl__rd32(p + n - 4);
+        return isize <= dst_n ? FL_OK : FL_ECORRUPT;
+    }
+    default:
+        return FL_OK;
+    }
+}
+
 int fl__codec_decompress(struct fl__codec *c, int codec, const void *src, size_t n,
                          void *dst, size_t dst_n)
 {

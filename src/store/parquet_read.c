@@ -460,7 +460,7 @@ static int parse_footer(fl_pq_reader *r, struct fl_error *err)
 /* ---- open/close ----------------------------------------------------------- */
 static int finish_open(fl_pq_reader *r, fl_pq_reader **out, struct fl_error *err)
 {
-    uint64_t cap = (uint64_t)r->size * 1024 + ((uint64_t)1 << 20);
+    uint64_t cap = (uint64_t)r->size * 256 + ((uint64_t)1 << 20);
     r->page_cap = cap > PAGE_MAX ? PAGE_MAX : (size_t)cap;
     fl_buf_init(&r->tmp, PAGE_MAX);
     r->codec = fl__codec_new();
@@ -744,6 +744,10 @@ static int inflate_body(fl_pq_reader *r, int codec, const uint8_t *src, size_t n
                         size_t usize, uint8_t **buf, size_t *cap, const char *cname,
                         struct fl_error *err)
 {
+    if (fl__codec_check_size(codec, src, n, usize) < 0)
+        return fl_error_set(err, FL_ECORRUPT,
+                            "%s: column %s: compressed page does not match its size",
+                            r->name, cname);
     if (usize + 8 > *cap) {
         size_t nc = usize + 8 + usize / 4;
         if (nc > r->page_cap + 8)
@@ -783,7 +787,8 @@ static int load_dict(fl_pq_reader *r, struct rstate *s, const struct rleaf *lf,
     if (width == 0 || n > us / width + 1 || (n && n * width > us))
         return fl_error_set(err, FL_ECORRUPT, "%s: column %s: bad dictionary page",
                             r->name, cn);
-    if (n > s->dict_cap) {
+    /* one array, of the column's kind (the leaf's type never changes) */
+    if (n > s->dict_cap || !(s->dict_i || s->dict_d || s->dict_s)) {
         fl_free(s->dict_i);
         fl_free(s->dict_d);
         fl_free(s->dict_s);
@@ -791,12 +796,17 @@ static int load_dict(fl_pq_reader *r, struct rstate *s, const struct rleaf *lf,
         s->dict_d = NULL;
         s->dict_s = NULL;
         s->dict_cap = 0;
-        s->dict_i = fl_malloc(n * sizeof *s->dict_i);
-        s->dict_d = fl_malloc(n * sizeof *s->dict_d);
-        s->dict_s = fl_malloc(n * sizeof *s->dict_s);
-        if (!s->dict_i || !s->dict_d || !s->dict_s)
+        size_t cap = n ? n : 1;
+        bool ok;
+        if (pt == PQ_INT32 || pt == PQ_INT64)
+            ok = (s->dict_i = fl_malloc(cap * sizeof *s->dict_i)) != NULL;
+        else if (pt == PQ_FLOAT || pt == PQ_DOUBLE)
+            ok = (s->dict_d = fl_malloc(cap * sizeof *s->dict_d)) != NULL;
+        else
+            ok = (s->dict_s = fl_malloc(cap * sizeof *s->dict_s)) != NULL;
+        if (!ok)
             return fl_error_set(err, FL_ENOMEM, "out of memory");
-        s->dict_cap = n;
+        s->dict_cap = cap;
     }
     const uint8_t *p = s->dbuf, *end = s->dbuf + us;
     for (size_t i = 0; i < n; i++) {
@@ -1028,9 +1038,12 @@ static int decode_step(fl_pq_reader *r, struct rstate *s, const struct rleaf *lf
                     return fl_error_set(err, FL_ECORRUPT,
                                         "%s: column %s: dictionary index out of range",
                                         r->name, cn);
-                s->vi[at] = s->dict_i[x];
-                s->vd[at] = s->dict_d[x];
-                s->vs[at] = s->dict_s[x];
+                if (s->dict_i)
+                    s->vi[at] = s->dict_i[x];
+                else if (s->dict_d)
+                    s->vd[at] = s->dict_d[x];
+                else
+                    s->vs[at] = s->dict_s[x];
                 continue;
             }
             size_t left = (size_t)(s->vend - s->vp);

@@ -113,6 +113,9 @@ void fl__codec_free(struct fl__codec *c);
 /* Compress src into out (out is reset first). */
 int fl__codec_compress(struct fl__codec *c, int codec, int level, const void *src,
                        size_t n, struct fl_buf *out);
+/* Cheap check, before allocating, that src can decompress to dst_n bytes
+ * (the codec's own size field when it has one).  FL_OK or FL_ECORRUPT. */
+int fl__codec_check_size(int codec, const void *src, size_t n, size_t dst_n);
 /* Decompress exactly dst_n bytes into dst; FL_ECORRUPT otherwise. */
 int fl__codec_decompress(struct fl__codec *c, int codec, const void *src, size_t n,
                          void *dst, size_t dst_n);
