@@ -149,7 +149,8 @@ struct conn {
     int64_t port;
     int64_t ts;
     double bytes;
-    int sources; /* distinct sources of dst over the range */
+    int sources; /* distinct regular sources of dst over the range */
+    int popular; /* distinct sources of dst (all traffic) when > max_sources */
 };
 
 static int cmp_dst_src(const void *a, const void *b)
@@ -165,8 +166,30 @@ int fl__det_beacon(struct det_ctx *c)
     double min_conns = fl__det_param_num(r, "min_connections", 12);
     double min_score = fl__det_param_num(r, "min_score", 0.8);
     double max_sources = fl__det_param_num(r, "max_sources", 5);
+    /* popular destinations (prevalence over every source, not only the
+     * regular ones): a SQL rule of our own through the same substitution */
+    char *psql = fl_malloc(DET_SQL_MAX);
+    if (!psql)
+        return fl_error_set(c->err, FL_ENOMEM, "out of memory");
+    snprintf(psql, DET_SQL_MAX,
+             "SELECT dstaddr, COUNT(DISTINCT srcaddr) AS sources FROM flows WHERE start >= :window_start "
+             "AND start < :window_end AND (%s) GROUP BY 1 HAVING COUNT(DISTINCT srcaddr) > %.0f ORDER BY 1",
+             fl__det_param_text(r, "filter", "TRUE"), max_sources);
+    struct fl_rule pr = *r;
+    pr.detector = FL_DET_SQL;
+    pr.sql = psql;
+    struct det_ctx pc = *c;
+    pc.rule = &pr;
+    fl_query_result *pop = NULL;
+    int prc = fl__det_query(&pc, NULL, c->from, c->to, &pop);
+    fl_free(psql);
+    FL_TRY(prc);
     fl_query_result *res = NULL;
-    FL_TRY(fl__det_query(c, NULL, c->from, c->to, &res));
+    prc = fl__det_query(c, NULL, c->from, c->to, &res);
+    if (prc != FL_OK) {
+        fl_query_result_free(pop);
+        return prc;
+    }
     size_t rows = fl_query_result_rows(res);
     int rc = FL_OK;
     struct conn *v = fl_calloc(rows ? rows : 1, sizeof *v);
@@ -189,6 +212,29 @@ int fl__det_beacon(struct det_ctx *c)
         v[i].bytes = q.type == FL_QT_BIGINT ? (double)q.i : q.type == FL_QT_DOUBLE ? q.d : 0;
     }
     fl_query_result_free(res);
+    /* mark rows whose destination is popular */
+    size_t np = fl_query_result_rows(pop);
+    for (size_t i = 0; i < rows && rc == FL_OK && np; i++) {
+        size_t lo = 0, hi = np;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            struct fl_qcell q;
+            fl_query_result_cell(pop, mid, 0, &q);
+            char d[64];
+            fl_query_cell_format(&q, d, sizeof d);
+            int cmp = strcmp(d, v[i].dst);
+            if (cmp == 0) {
+                fl_query_result_cell(pop, mid, 1, &q);
+                v[i].popular = (int)q.i;
+                break;
+            }
+            if (cmp < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    fl_query_result_free(pop);
     struct conn **ix = rc == FL_OK ? fl_calloc(rows ? rows : 1, sizeof *ix) : NULL;
     if (rc == FL_OK && !ix)
         rc = fl_error_set(c->err, FL_ENOMEM, "out of memory");
@@ -230,7 +276,7 @@ int fl__det_beacon(struct det_ctx *c)
                 g1++;
             }
             if ((double)n >= min_conns && n < 86400) {
-                int sources = v[g0].sources;
+                int sources = v[g0].popular ? v[g0].popular : v[g0].sources;
                 struct det_beacon_score sc;
                 fl__det_beacon_score(ts, by, n, b, b + r->window_s, scratch, &sc);
                 if (sources <= max_sources && sc.score >= min_score) {

@@ -107,7 +107,9 @@ static int expand(const struct fl_rule *r, const fl_config *cfg, const char *nam
         return fl_buf_printf(b, "%s", pol && pol->n_approved_countries ? "TRUE" : "FALSE");
     if (IS("tier_pairs_configured"))
         return fl_buf_printf(b, "%s", pol && pol->n_allowed_tier_pairs ? "TRUE" : "FALSE");
-    if (IS("tier_pair_allowed")) {
+    if (IS("tier_pair_allowed") || IS("tier_pair_allowed_reverse")) {
+        bool rev = IS("tier_pair_allowed_reverse");
+        const char *sc = rev ? "dst_tier" : "src_tier", *dc = rev ? "src_tier" : "dst_tier";
         if (!pol || pol->n_allowed_tier_pairs == 0)
             return fl_buf_printf(b, "TRUE");
         fl_buf_addc(b, '(');
@@ -116,11 +118,11 @@ static int expand(const struct fl_rule *r, const fl_config *cfg, const char *nam
             fl_buf_printf(b, "%s(", i ? " OR " : "");
             bool any = false;
             if (strcmp(tp->src, "*") != 0 && !strchr(tp->src, '\'')) {
-                fl_buf_printf(b, "src_tier = '%s'", tp->src);
+                fl_buf_printf(b, "%s = '%s'", sc, tp->src);
                 any = true;
             }
             if (strcmp(tp->dst, "*") != 0 && !strchr(tp->dst, '\'')) {
-                fl_buf_printf(b, "%sdst_tier = '%s'", any ? " AND " : "", tp->dst);
+                fl_buf_printf(b, "%s%s = '%s'", any ? " AND " : "", dc, tp->dst);
                 any = true;
             }
             fl_buf_printf(b, "%s)", any ? "" : "TRUE");
