@@ -19,8 +19,9 @@
  * nesting deeper than 64 stop the object with a clear error; so does
  * malformed JSON (after counting it as a bad_json reject).
  * Row numbers in samples are message ordinals; source_offset is the offset
- * of the message text in the decompressed stream (or just past the
- * previous one where yajl had to copy the string).
+ * of the message's JSON string in the decompressed stream (for a base64
+ * Firehose record: of its `data` string), the same however the input is
+ * chunked.
  */
 #include <yajl/yajl_parse.h>
 
@@ -45,15 +46,18 @@ struct cwl_state {
     enum key key3;           /* last key at depth 3 (inside a logEvent) */
     bool in_events;          /* inside the logEvents array */
     bool control;            /* this payload is a CONTROL_MESSAGE */
-    /* string-length guard (our own tiny lexer over the raw bytes) */
+    /* string-length guard (our own tiny lexer over the raw bytes); it also
+     * queues the stream offset of every string it sees open, and yajl's
+     * key/string callbacks take them in the same order, so a message's
+     * offset does not depend on how the input was chunked */
     bool in_str, esc;
     size_t str_len, str_cap;
+    uint64_t *q;             /* ring of string start offsets */
+    size_t q_head, q_n;
     /* during a yajl_parse call */
     struct fl__pctx *c;
     struct fl_batch *b;
     struct fl_error *err;
-    const char *chunk;       /* bytes being fed */
-    size_t chunk_n;
     int rc;                  /* error from a callback */
     uint64_t msgno;          /* messages seen (sample "line") */
     uint64_t last_off;
@@ -66,15 +70,22 @@ static void *y_malloc(void *ctx, size_t n) { FL_UNUSED(ctx); return fl_malloc(n)
 static void *y_realloc(void *ctx, void *p, size_t n) { FL_UNUSED(ctx); return fl_realloc(p, n); }
 static void y_free(void *ctx, void *p) { FL_UNUSED(ctx); fl_free(p); }
 
-/* One message: an AWS text record. */
-static int message(struct cwl_state *s, const char *p, size_t n)
+#define CWL_QCAP (CWL_CHUNK / 2 + 2)
+
+/* The offset of the string yajl reports now (see cwl_state.q). */
+static uint64_t pop_off(struct cwl_state *s)
 {
-    uint64_t off;
-    const char *cp = s->chunk;
-    if (cp && p >= cp && p < cp + s->chunk_n)
-        off = s->base + (uint64_t)(cp - s->buf) + (uint64_t)(p - cp);
-    else
-        off = s->any_off ? s->last_off + 1 : 0;
+    if (s->q_n == 0)
+        return s->any_off ? s->last_off + 1 : 0;
+    uint64_t o = s->q[s->q_head];
+    s->q_head = (s->q_head + 1) % CWL_QCAP;
+    s->q_n--;
+    return o;
+}
+
+/* One message: an AWS text record whose JSON string starts at off. */
+static int message(struct cwl_state *s, const char *p, size_t n, uint64_t off)
+{
     if (s->any_off && off <= s->last_off)
         off = s->last_off + 1;
     s->last_off = off;
@@ -106,7 +117,7 @@ static int b64val(unsigned char ch)
 }
 
 /* Firehose transformation record: data = base64 of {"message":"..."}. */
-static int firehose_data(struct cwl_state *s, const unsigned char *p, size_t n)
+static int firehose_data(struct cwl_state *s, const unsigned char *p, size_t n, uint64_t off)
 {
     size_t need = n / 4 * 3 + 3;
     if (need > s->b64_cap) {
@@ -172,11 +183,7 @@ static int firehose_data(struct cwl_state *s, const unsigned char *p, size_t n)
         }
         if (k >= e)
             goto bad;
-        const char *save = s->chunk;
-        s->chunk = NULL;
-        int r = message(s, start, (size_t)(w - start));
-        s->chunk = save;
-        return r;
+        return message(s, start, (size_t)(w - start), off);
     }
 bad: {
         int rc = fl__reject(s->c, ++s->msgno, s->last_off + 1, FL_REJ_BAD_JSON,
@@ -193,6 +200,7 @@ static int cb_number(void *ctx, const char *p, size_t n) { FL_UNUSED(ctx); FL_UN
 static int cb_string(void *ctx, const unsigned char *p, size_t n)
 {
     struct cwl_state *s = ctx;
+    uint64_t off = pop_off(s);
     if (s->depth == 1) {
         if (s->key1 == KEY_MESSAGE_TYPE) {
             if (n == 15 && memcmp(p, "CONTROL_MESSAGE", 15) == 0) {
@@ -200,12 +208,12 @@ static int cb_string(void *ctx, const unsigned char *p, size_t n)
                 s->c->stats->skipped_messages++;
             }
         } else if (s->key1 == KEY_MESSAGE) {
-            return message(s, (const char *)p, n);
+            return message(s, (const char *)p, n, off);
         } else if (s->key1 == KEY_DATA) {
-            return firehose_data(s, p, n);
+            return firehose_data(s, p, n, off);
         }
     } else if (s->depth == 3 && s->in_events && s->key3 == KEY_MESSAGE && !s->control) {
-        return message(s, (const char *)p, n);
+        return message(s, (const char *)p, n, off);
     }
     return 1;
 }
@@ -222,6 +230,7 @@ static enum key key_of(const unsigned char *k, size_t n)
 static int cb_key(void *ctx, const unsigned char *k, size_t n)
 {
     struct cwl_state *s = ctx;
+    pop_off(s);
     if (s->depth == 1)
         s->key1 = key_of(k, n);
     else if (s->depth == 3)
@@ -315,7 +324,8 @@ static int cwl_open(void *state, struct fl__pctx *c, struct fl_error *err)
     static yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, NULL};
     s->h = yajl_alloc(&callbacks, &af, s);
     s->buf = fl_malloc(CWL_CHUNK);
-    if (!s->h || !s->buf)
+    s->q = fl_malloc(CWL_QCAP * sizeof *s->q);
+    if (!s->h || !s->buf || !s->q)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     yajl_config(s->h, yajl_allow_multiple_values, 1);
     s->str_cap = (c->opts->line_cap ? c->opts->line_cap : (size_t)1 << 20) * 2 + 4096;
@@ -338,6 +348,10 @@ static int guard(struct cwl_state *s, const char *p, size_t n)
         } else if (ch == '"') {
             s->in_str = true;
             s->str_len = 0;
+            if (s->q_n < CWL_QCAP) {
+                s->q[(s->q_head + s->q_n) % CWL_QCAP] = s->base + (uint64_t)(p - s->buf) + i + 1;
+                s->q_n++;
+            }
         }
     }
     if (s->in_str && s->str_len > s->str_cap) {
@@ -406,10 +420,7 @@ static int cwl_next(void *state, struct fl__pctx *c, struct fl_batch *b, struct 
         const char *p = s->buf + s->pos;
         if ((rc = guard(s, p, feed)) < 0)
             break;
-        s->chunk = p;
-        s->chunk_n = feed;
         yajl_status st = yajl_parse(s->h, (const unsigned char *)p, feed);
-        s->chunk = NULL;
         if (s->rc < 0) {
             rc = s->rc;
             break;
@@ -434,6 +445,7 @@ static void cwl_close(void *state)
     if (s->h)
         yajl_free(s->h);
     fl_free(s->buf);
+    fl_free(s->q);
     fl_free(s->b64);
     fl__aws_free(s->aws);
 }

@@ -56,7 +56,7 @@ function line(l, offset) {
 
 if (text.trimStart().startsWith('{')) {
   // concatenated JSON documents; find each one by brace depth
-  let depth = 0, inStr = false, esc = false, start = -1, synth = 0;
+  let depth = 0, inStr = false, esc = false, start = -1;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (inStr) { if (esc) esc = false; else if (c === '\\') esc = true; else if (c === '"') inStr = false; continue; }
@@ -79,7 +79,7 @@ if (text.trimStart().startsWith('{')) {
       if (typeof doc.data === 'string') {
         const m = JSON.parse(Buffer.from(doc.data, 'base64').toString('utf8')).message;
         if (!layout) layout = names(V2);
-        row(m.trim().split(/ +/), synth++);
+        row(m.trim().split(/ +/), text.indexOf(doc.data, start)); // offset of the data string
       }
     }
   }
