@@ -117,6 +117,7 @@ struct fl_ingest_opts {
     uint64_t pending_rows;   /* rows buffered in all writers before the
                                 biggest is closed; 0 = 3 M */
     const void *config;      /* fl_config * for enrichment, or NULL */
+    bool single_writer;      /* encode in the main thread only (no helper) */
     void (*on_object)(void *ctx, const struct fl_ingest_result *r);
     void (*on_reject)(void *ctx, const char *source, uint64_t line,
                       enum fl_reject reason, const char *text, size_t n);

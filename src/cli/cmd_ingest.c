@@ -8,6 +8,7 @@
  * FLOWSIFT_CRASH_AT=<point>:<n> kills the process with SIGKILL at the n-th
  * time the pipeline passes a named point (crash-safety tests).
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,11 @@ static int ingest_main(int argc, char **argv)
 {
     struct ing g = {0};
     struct fl_ingest_opts o = {0};
+    /* Fresh pages are expensive (page faults cost ~11 us per 4 KiB on the
+     * VMs we measure on): keep freed writer buffers in the heap for the
+     * next partition file instead of unmapping and faulting them again. */
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     const char *home = cli_home(), *rejects = NULL, *config = NULL;
     const char **paths = calloc((size_t)argc + 1, sizeof *paths);
     int n_paths = 0;

@@ -172,6 +172,22 @@ struct outfile {
     struct contribs cs;
 };
 
+/* A helper thread that encodes half of a batch's partitions: the main
+ * thread and the helper take writers from one task list (largest first). */
+struct wpool {
+    pthread_t th;
+    bool started, quit;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t gen, done_gen;
+    struct pw **tasks;
+    int n_tasks, next;
+    const struct fl_batch *b;
+    int obj;
+    int rc;                 /* first error of either thread */
+    struct fl_error err;
+};
+
 struct run {
     struct fl__job *j;
     const struct fl_ingest_opts *o;
@@ -189,6 +205,7 @@ struct run {
     struct queue q;
     fl_enricher *enr;
     struct fl_ingest_totals *tot;
+    struct wpool wp;
 };
 
 static int key_of(const struct fl_batch *b, uint32_t row, int col, struct fl_str *s)
@@ -226,19 +243,35 @@ static bool pw_match(const struct pw *p, uint64_t h, const struct fl_str k[3],
     return true;
 }
 
-/* Write the rows selected for p in the current batch. */
-static int pw_flush_sel(struct run *R, struct pw *p, const struct fl_batch *b, int obj,
+/* Encode the rows selected for p in the current batch (touches only p: the
+ * writer threads run this for different writers in parallel). */
+static int pw_write_sel(struct pw *p, const struct fl_batch *b, int obj,
                         struct fl_error *err)
 {
     if (!p->n_sel)
         return FL_OK;
     FL_TRY(fl_pq_writer_add(p->w, b, p->sel, p->n_sel, err));
-    p->rows += p->n_sel;
-    R->objs[obj].stored += p->n_sel;
     int rc = contrib_add(&p->cs, obj, p->n_sel);
-    p->n_sel = 0;
     FL_RETURN_IF(rc < 0, err, rc, "too many objects in one file");
     return FL_OK;
+}
+
+/* Count what pw_write_sel wrote (main thread). */
+static void pw_account(struct run *R, struct pw *p, int obj)
+{
+    p->rows += p->n_sel;
+    R->objs[obj].stored += p->n_sel;
+    p->n_sel = 0;
+}
+
+/* Write the rows selected for p in the current batch. */
+static int pw_flush_sel(struct run *R, struct pw *p, const struct fl_batch *b, int obj,
+                        struct fl_error *err)
+{
+    int rc = pw_write_sel(p, b, obj, err);
+    if (rc == FL_OK)
+        pw_account(R, p, obj);
+    return rc;
 }
 
 /* Finish p's file (hidden temp name) and remember it for the commit. */
@@ -370,6 +403,97 @@ static int pw_find(struct run *R, const struct fl_batch *b, int obj,
     return FL_OK;
 }
 
+/* Take tasks until none is left (either thread). */
+static void wp_work(struct wpool *w)
+{
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        int i = w->next < w->n_tasks ? w->next++ : -1;
+        pthread_mutex_unlock(&w->mu);
+        if (i < 0)
+            return;
+        struct fl_error e;
+        int rc = pw_write_sel(w->tasks[i], w->b, w->obj, &e);
+        if (rc < 0) {
+            pthread_mutex_lock(&w->mu);
+            if (w->rc == FL_OK) {
+                w->rc = rc;
+                w->err = e;
+            }
+            pthread_mutex_unlock(&w->mu);
+        }
+    }
+}
+
+static void *wp_main(void *arg)
+{
+    struct wpool *w = arg;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->quit && w->gen == seen)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->quit)
+            break;
+        seen = w->gen;
+        pthread_mutex_unlock(&w->mu);
+        wp_work(w);
+        pthread_mutex_lock(&w->mu);
+        w->done_gen = seen;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static int cmp_task(const void *a, const void *b)
+{
+    const struct pw *x = *(struct pw *const *)a, *y = *(struct pw *const *)b;
+    return x->n_sel < y->n_sel ? 1 : x->n_sel > y->n_sel ? -1 : 0;
+}
+
+/* Encode every open writer's selection of batch b, in parallel when more
+ * than one writer has rows. */
+static int write_all(struct run *R, const struct fl_batch *b, int obj, struct fl_error *err)
+{
+    struct wpool *w = &R->wp;
+    int n = 0;
+    for (int i = 0; i < R->max_writers; i++)
+        if (R->pws[i].open && R->pws[i].n_sel)
+            w->tasks[n++] = &R->pws[i];
+    if (n == 0)
+        return FL_OK;
+    if (n == 1 || !w->started) {
+        for (int i = 0; i < n; i++)
+            FL_TRY(pw_flush_sel(R, w->tasks[i], b, obj, err));
+        return FL_OK;
+    }
+    qsort(w->tasks, (size_t)n, sizeof *w->tasks, cmp_task);
+    pthread_mutex_lock(&w->mu);
+    w->n_tasks = n;
+    w->next = 0;
+    w->b = b;
+    w->obj = obj;
+    w->rc = FL_OK;
+    uint64_t g = ++w->gen;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    wp_work(w);
+    pthread_mutex_lock(&w->mu);
+    while (w->done_gen != g)
+        pthread_cond_wait(&w->cv, &w->mu);
+    int rc = w->rc;
+    pthread_mutex_unlock(&w->mu);
+    if (rc < 0) {
+        if (err)
+            *err = w->err;
+        return rc;
+    }
+    for (int i = 0; i < n; i++)
+        pw_account(R, w->tasks[i], obj);
+    return FL_OK;
+}
+
 /* Route the rows of one batch of object `obj` to their partitions. */
 static int route(struct run *R, const struct fl_batch *b, int obj, struct fl_error *err)
 {
@@ -408,12 +532,12 @@ static int route(struct run *R, const struct fl_batch *b, int obj, struct fl_err
         }
         prev->sel[prev->n_sel++] = r;
     }
+    FL_TRY(write_all(R, b, obj, err));
     uint64_t pending = 0;
     for (int i = 0; i < R->max_writers; i++) {
         struct pw *p = &R->pws[i];
         if (!p->open)
             continue;
-        FL_TRY(pw_flush_sel(R, p, b, obj, err));
         if (p->rows >= R->file_rows)
             FL_TRY(pw_close(R, p, b, obj, err));
         else
@@ -891,6 +1015,8 @@ static int stage_partition(struct run *R, const char *part, int idx,
     return rc;
 }
 
+static int unmark_non_replaced(struct run *R, struct fl_error *err);
+
 static int commit_run(struct run *R, struct fl_error *err)
 {
     struct fl__job *j = R->j;
@@ -898,6 +1024,7 @@ static int commit_run(struct run *R, struct fl_error *err)
     int rc = fl_state_begin(st, err);
     if (rc < 0)
         return rc;
+    rc = unmark_non_replaced(R, err);
     /* partitions holding rows of replaced objects */
     char **parts = NULL;
     int n_parts = 0, cap_parts = 0;
@@ -908,7 +1035,7 @@ static int commit_run(struct run *R, struct fl_error *err)
             n_drop++;
     if (n_drop) {
         drop = fl_calloc((size_t)n_drop, sizeof *drop);
-        if (!drop)
+        if (!drop && rc == FL_OK)
             rc = fl_error_set(err, FL_ENOMEM, "out of memory");
         n_drop = 0;
         for (int i = 0; drop && i < R->n_objs; i++)
@@ -1269,6 +1396,13 @@ int fl_ingest_run(const char *const *paths, int n_paths, const struct fl_ingest_
     for (int i = 0; rc == FL_OK && i < R.max_writers; i++)
         if (!(R.pws[i].sel = fl_malloc((size_t)bcap * sizeof(uint32_t))))
             rc = fl_error_set(err, FL_ENOMEM, "out of memory");
+    R.wp.tasks = fl_calloc((size_t)R.max_writers, sizeof *R.wp.tasks);
+    if (!R.wp.tasks && rc == FL_OK)
+        rc = fl_error_set(err, FL_ENOMEM, "out of memory");
+    pthread_mutex_init(&R.wp.mu, NULL);
+    pthread_cond_init(&R.wp.cv, NULL);
+    if (rc == FL_OK && !o->single_writer)
+        R.wp.started = pthread_create(&R.wp.th, NULL, wp_main, &R.wp) == 0;
     pthread_t th;
     bool started = false;
     if (rc == FL_OK) {
@@ -1313,12 +1447,20 @@ int fl_ingest_run(const char *const *paths, int n_paths, const struct fl_ingest_
     }
     if (started)
         pthread_join(th, NULL);
+    if (R.wp.started) {
+        pthread_mutex_lock(&R.wp.mu);
+        R.wp.quit = true;
+        pthread_cond_broadcast(&R.wp.cv);
+        pthread_mutex_unlock(&R.wp.mu);
+        pthread_join(R.wp.th, NULL);
+    }
+    pthread_mutex_destroy(&R.wp.mu);
+    pthread_cond_destroy(&R.wp.cv);
+    fl_free(R.wp.tasks);
     /* close every writer: the files are complete hidden temp files */
     for (int i = 0; rc == FL_OK && i < R.max_writers; i++)
         rc = pw_close(&R, &R.pws[i], last_b, last_obj, err);
     fl__point(&job, "closed");
-    if (rc == FL_OK)
-        rc = unmark_non_replaced(&R, err);
     if (rc == FL_OK)
         rc = commit_run(&R, err);
     for (int i = 0; i < R.q.n_free; i++)
