@@ -26,7 +26,7 @@ int fl_codec_parse(const char *s, enum fl_codec *out);
 
 struct fl_pq_write_opts {
     enum fl_codec codec;       /* default (0 is NONE: set it) FL_CODEC_ZSTD */
-    int zstd_level;            /* 0 = default (3) */
+    int zstd_level;            /* 0 = default (1: as small as 3 on flow logs, faster) */
     uint64_t row_group_rows;   /* 0 = 1 << 20 */
     uint32_t page_rows;        /* 0 = writer's choice */
     size_t dict_max_bytes;     /* per column chunk; 0 = 1 MiB; past it PLAIN */

@@ -66,7 +66,7 @@ int fl__codec_compress(struct fl__codec *c, int codec, int level, const void *sr
             return FL_ENOMEM;
         size_t cap = ZSTD_compressBound(n);
         FL_TRY(fl_buf_reserve(out, cap));
-        size_t r = ZSTD_compressCCtx(c->zc, out->p, cap, src, n, level ? level : 3);
+        size_t r = ZSTD_compressCCtx(c->zc, out->p, cap, src, n, level ? level : 1);
         if (ZSTD_isError(r))
             return FL_EINTERNAL;
         out->len = r;

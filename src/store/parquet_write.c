@@ -569,8 +569,32 @@ static int add_value(fl_pq_writer *w, struct wcol *c, const struct fl_batch *b,
 }
 
 /* Append rows [k0, k1) of the selection to column c. */
+/* Start loading the hash slot of row r's value (dictionaries larger than
+ * the caches: the lookups of the next rows overlap their misses). */
+static inline void prefetch_value(const struct wcol *c, const struct fl_batch *b, uint32_t r)
+{
+    if (!b->col[c->field].valid[r])
+        return;
+    if (c->is_str) {
+        struct fl_sref ref = b->col[c->field].s[r];
+        uint32_t h = (uint32_t)fl_hash_bytes(b->arena + ref.off, ref.len, 0x5eed);
+        __builtin_prefetch(&c->hts[h & (c->ht_cap - 1)]);
+    } else {
+        int64_t v = b->col[c->field].i[r];
+        if ((uint64_t)v < SMALL_MAX) {
+            if (c->small)
+                __builtin_prefetch(&c->small[v]);
+        } else {
+            uint32_t h = (uint32_t)fl_hash64((uint64_t)v);
+            __builtin_prefetch(&c->hti[h & (c->ht_cap - 1)]);
+        }
+    }
+}
+
+#define PREFETCH_AHEAD 8
+
 static int add_column(fl_pq_writer *w, struct wcol *c, const struct fl_batch *b,
-                      const uint32_t *rows, uint32_t k0, uint32_t k1,
+                      const uint32_t *rows, uint32_t k0, uint32_t k1, bool all_null,
                       struct fl_error *err)
 {
     const uint8_t *valid = b->col[c->field].valid;
@@ -580,7 +604,7 @@ static int add_column(fl_pq_writer *w, struct wcol *c, const struct fl_batch *b,
         uint32_t room = w->page_rows - c->page_n;
         uint32_t m = FL_MIN(room, k1 - k);
         /* An all-NULL stretch costs a counter. */
-        if (!c->page_has_def && !rows && all_zero(valid + k, m)) {
+        if (!c->page_has_def && (all_null || (!rows && all_zero(valid + k, m)))) {
             c->page_n += m;
             k += m;
         } else {
@@ -591,8 +615,11 @@ static int add_column(fl_pq_writer *w, struct wcol *c, const struct fl_batch *b,
                 memset(c->defs, 0, c->page_n);
                 c->page_has_def = true;
             }
+            bool pf = c->dict_on && c->n_dict >= 4096;
             for (uint32_t j = 0; j < m; j++, k++) {
                 uint32_t r = rows ? rows[k] : k;
+                if (pf && k + PREFETCH_AHEAD < k1)
+                    prefetch_value(c, b, rows ? rows[k + PREFETCH_AHEAD] : k + PREFETCH_AHEAD);
                 uint8_t v = valid[r] ? 1 : 0;
                 if (v) {
                     int rc = add_value(w, c, b, r, err);
@@ -798,7 +825,7 @@ void fl_pq_write_opts_default(struct fl_pq_write_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->codec = FL_CODEC_ZSTD;
-    o->zstd_level = 3;
+    o->zstd_level = 1;
     o->row_group_rows = (uint64_t)1 << 20;
     o->page_rows = PAGE_ROWS_DEFAULT;
     o->dict_max_bytes = (size_t)1 << 20;
@@ -927,7 +954,11 @@ int fl_pq_writer_add(fl_pq_writer *w, const struct fl_batch *b, const uint32_t *
         uint64_t room = w->o.row_group_rows - w->rg_rows;
         uint32_t m = (uint32_t)FL_MIN((uint64_t)(n - k), room);
         for (int i = 0; i < w->n_cols; i++) {
-            int rc = add_column(w, &w->cols[i], b, rows, k, k + m, err);
+            struct wcol *c = &w->cols[i];
+            /* with a selection, a column NULL in the whole batch is NULL in
+             * every selected row: one contiguous scan decides */
+            bool all_null = rows && all_zero(b->col[c->field].valid, b->n);
+            int rc = add_column(w, c, b, rows, k, k + m, all_null, err);
             if (rc < 0) {
                 w->failed = true;
                 return rc;

@@ -37,6 +37,8 @@ static uint64_t rnd(void)
     return rng_state = x;
 }
 
+static int atoi_safe(const char *s) { return (int)strtol(s, NULL, 10); }
+
 static int die(const char *what, const struct fl_error *e)
 {
     fprintf(stderr, "pqtool: %s: %s\n", what, e && e->msg[0] ? e->msg : "failed");
@@ -135,6 +137,7 @@ static int cmd_gen(int argc, char **argv)
     o.row_group_rows = strtoull(arg_val(argc, argv, "--rg-rows", "0"), NULL, 10);
     o.page_rows = (uint32_t)strtoul(arg_val(argc, argv, "--page-rows", "0"), NULL, 10);
     o.dict_max_bytes = strtoull(arg_val(argc, argv, "--dict-max", "0"), NULL, 10);
+    o.zstd_level = atoi_safe(arg_val(argc, argv, "--zstd-level", "0"));
     uint32_t bsz = (uint32_t)strtoul(arg_val(argc, argv, "--batch", "8192"), NULL, 10);
     const char *nd = arg_val(argc, argv, "--ndjson", NULL);
     FILE *ndf = NULL;
