@@ -8,9 +8,9 @@
  *               nothing for `silent_after` (1 h by default) while the
  *               dataset goes on (the range end is past the silence);
  *   late_data - records that arrived for a bucket already evaluated and
- *               older than the rule's lateness (their detections ran
- *               without them): per-bucket record counts are kept in
- *               state.db and compared on every run.
+ *               no longer re-evaluated (older than the watermark minus the
+ *               lateness: detections ran without them); per-bucket record
+ *               counts are kept in state.db and compared on every run.
  * The rule's entity is [interface_id, issue].
  */
 #include "detect/detect_int.h"
@@ -123,13 +123,13 @@ int fl__det_health(struct det_ctx *c)
                     rc = st;
                     break;
                 }
-                if (old >= 0 && tot[k] > old && wm > 0 && b + w <= wm - r->lateness_s) {
+                if (old >= 0 && tot[k] > old && wm > 0 && b + w <= wm && b + w <= c->from) {
                     snprintf(ev, sizeof ev, "{\"bucket\":%lld,\"records_before\":%lld,\"records_now\":%lld}",
                              (long long)b, (long long)old, (long long)tot[k]);
                     /* reported in the bucket the run covers, keyed to the late bucket */
                     rc = add(c, "*", "late_data", b, b, b + w - 1, tot[k] - old, r->severity, ev);
                 }
-                if (rc == FL_OK && tot[k] != old && (tot[k] > 0 || old >= 0)) {
+                if (rc == FL_OK && tot[k] != old) {
                     fl_stmt_bind_i64(put, 1, b);
                     fl_stmt_bind_i64(put, 2, FL_MAX(tot[k], old));
                     fl_stmt_bind_i64(put, 3, c->now);

@@ -55,6 +55,7 @@ struct det_rule {
     char *file;
     struct det_test *tests;
     int n_tests;
+    uint32_t sql_line, sql_col; /* file position of the SQL text's first line */
 };
 
 struct fl_ruleset {
@@ -70,7 +71,8 @@ int fl__det_parse_duration(const char *s, int64_t *out);
 int fl__det_parse_time(const char *s, int64_t *out);
 /* Validate a parsed rule beyond syntax (rule_check.c): its SQL compiles
  * against an empty dataset and returns the entity columns. */
-int fl__det_rule_check(const struct det_rule *d, char *msg, size_t cap);
+int fl__det_rule_check(const struct det_rule *d, char *msg, size_t cap, uint32_t *line,
+                       uint32_t *col);
 
 /* ---- a hit: one (entity, bucket) row of a rule's output ------------------ */
 struct det_hit {

@@ -528,9 +528,8 @@ int fl_finding_set_status(fl_state *st, int64_t id, const char *status, const ch
     if (strcmp(status, "open") != 0 && strcmp(status, "resolved") != 0 && strcmp(status, "suppressed") != 0)
         return fl_error_set(err, FL_EINVAL, "status must be open, resolved or suppressed");
     fl_stmt *q;
-    FL_TRY(fl_stmt_prepare(st, "UPDATE findings SET status = ?2, status_reason = ?3, status_at = "
-                               "max(coalesce(last_seen, 0), CAST(strftime('%s', 'now') AS INTEGER)) "
-                               "WHERE id = ?1", &q, err));
+    FL_TRY(fl_stmt_prepare(st, "UPDATE findings SET status = ?2, status_reason = ?3, "
+                               "status_at = coalesce(last_seen, 0) WHERE id = ?1", &q, err));
     fl_stmt_bind_i64(q, 1, id);
     fl_stmt_bind_text(q, 2, status, strlen(status));
     if (reason)

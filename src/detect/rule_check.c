@@ -376,8 +376,10 @@ int fl_rule_sql(const struct fl_rule *r, const fl_config *cfg, int64_t from, int
     return rc;
 }
 
-int fl__det_rule_check(const struct det_rule *d, char *msg, size_t cap)
+int fl__det_rule_check(const struct det_rule *d, char *msg, size_t cap, uint32_t *line,
+                       uint32_t *col)
 {
+    *line = *col = 0;
     const struct fl_rule *r = &d->r;
     const char *const *kp = known_params(r->detector);
     if (kp) {
@@ -442,6 +444,10 @@ int fl__det_rule_check(const struct det_rule *d, char *msg, size_t cap)
     rc = fl_query_run(sql, &qo, &res, &e);
     if (rc != FL_OK) {
         snprintf(msg, cap, "sql: %s", e.msg);
+        if (r->detector == FL_DET_SQL && e.line > 0 && d->sql_line > 0) {
+            *line = d->sql_line + (uint32_t)e.line - 1;
+            *col = d->sql_col + (uint32_t)e.offset - 1;
+        }
         fl_free(sql);
         return rc;
     }

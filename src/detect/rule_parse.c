@@ -20,6 +20,8 @@
 #define MAX_TEXT (256u << 10)
 
 struct pctx {
+    const char *text;
+    size_t text_n;
     const char *name;
     yaml_document_t *doc;
     fl_rule_diag_fn diag;
@@ -236,6 +238,38 @@ static bool is_null_scalar(const yaml_node_t *n)
     return strcmp(s, "null") == 0 || strcmp(s, "~") == 0 || strcmp(s, "") == 0;
 }
 
+/* Leading spaces of 1-based line ln of the file text. */
+static uint32_t line_indent(const struct pctx *x, uint32_t ln)
+{
+    const char *p = x->text, *end = x->text + x->text_n;
+    for (uint32_t l = 1; l < ln && p < end; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return 0;
+        p = nl + 1;
+    }
+    uint32_t k = 0;
+    while (p + k < end && p[k] == ' ')
+        k++;
+    return k;
+}
+
+/* Where the text of a scalar starts in the file (block scalars: next line). */
+static void scalar_origin(const struct pctx *x, const yaml_node_t *n, uint32_t *line, uint32_t *col)
+{
+    bool block = n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+                 n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
+    if (block) {
+        *line = (uint32_t)n->start_mark.line + 2;
+        *col = line_indent(x, *line) + 1;
+    } else {
+        bool quoted = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                      n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+        *line = (uint32_t)n->start_mark.line + 1;
+        *col = (uint32_t)n->start_mark.column + 1 + (quoted ? 1 : 0);
+    }
+}
+
 /* Append key/value to a row. */
 static int row_add(struct det_row *r, const char *k, size_t kn, const char *v, size_t vn,
                    bool isnull, bool is_num)
@@ -287,6 +321,10 @@ static int get_table(struct pctx *x, yaml_node_t *n, struct det_test *t)
     bool block = n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
                  n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
     uint32_t ln = NLINE(n) + (block ? 1 : 0);
+    (void)block;
+    uint32_t ln0, col0;
+    scalar_origin(x, n, &ln0, &col0);
+    ln = ln0;
     char hdr[64][48];
     int nh = 0;
     bool have_hdr = false;
@@ -304,7 +342,7 @@ static int get_table(struct pctx *x, yaml_node_t *n, struct det_test *t)
                 while (q < end && !isspace((unsigned char)*q))
                     q++;
                 size_t tl = (size_t)(q - p);
-                uint32_t col1 = (uint32_t)(p - s) + 1;
+                uint32_t col1 = (uint32_t)(p - s) + col0;
                 if (!have_hdr) {
                     if (tl >= sizeof hdr[0] || nh >= 64)
                         return errat(x, ln, col1, "table header: column name too long or too many columns");
@@ -705,6 +743,7 @@ static int get_rule(struct pctx *x, yaml_node_t *m, struct det_rule *d)
             return ERRN(x, vs, "out of memory");
         r->sql = d->sql;
         r->detector = FL_DET_SQL;
+        scalar_origin(x, vs, &d->sql_line, &d->sql_col);
     } else {
         FL_TRY(want(x, vd, YAML_MAPPING_NODE, "detector (a mapping with type: and its params)"));
         yaml_node_t *ty = map_get(x, vd, "type");
@@ -799,7 +838,7 @@ static int ruleset_add(fl_ruleset *rs, struct det_rule *d)
 static int parse_text(fl_ruleset *rs, const char *text, size_t n, const char *name,
                       fl_rule_diag_fn diag, void *dctx, struct fl_error *err)
 {
-    struct pctx x = {name, NULL, diag, dctx, err, 0, 0};
+    struct pctx x = {text, n, name, NULL, diag, dctx, err, 0, 0};
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser))
@@ -842,8 +881,9 @@ static int parse_text(fl_ruleset *rs, const char *text, size_t n, const char *na
             }
             if (rc == FL_OK) {
                 char m2[600];
-                if (fl__det_rule_check(d, m2, sizeof m2) != FL_OK)
-                    rc = errat(&x, d->r.line, 1, "rule %s: %s", d->r.id, m2);
+                uint32_t el = 0, ec = 0;
+                if (fl__det_rule_check(d, m2, sizeof m2, &el, &ec) != FL_OK)
+                    rc = errat(&x, el ? el : d->r.line, el ? ec : 1, "rule %s: %s", d->r.id, m2);
             }
             if (rc == FL_OK && ruleset_add(rs, d) != FL_OK)
                 rc = fl_error_set(err, FL_ENOMEM, "out of memory");
