@@ -451,7 +451,7 @@ static int pv_cmp(const void *x, const void *y)
     return (a->d > b->d) - (a->d < b->d);
 }
 
-int fl__qgroups_finish(struct qgroups *g, struct qrows *out)
+int fl__qgroups_finish(struct qgroups *g, qgroup_fn fn, void *ctx)
 {
     int nc = g->nk + g->na;
     struct qval *row = fl_calloc((size_t)nc + 1, sizeof *row);
@@ -562,8 +562,10 @@ int fl__qgroups_finish(struct qgroups *g, struct qrows *out)
                 break;
             }
         }
-        rc = fl__qrows_add(out, row, g->q->err);
+        rc = fn(ctx, row);
     }
+    if (rc > 0)
+        rc = FL_OK;
     fl_free(pvpos);
     fl_free(row);
     return rc;

@@ -175,6 +175,7 @@ struct run {
     int64_t topn;            /* keep at most this many sorted rows; -1 = all */
     struct sortkey *keys;
     int nkeys;
+    struct qeval *ev;        /* evaluator for group rows */
 };
 
 static const struct run *sort_ctx; /* qsort has no context argument */
@@ -280,6 +281,21 @@ static int consume(void *ctx, struct qeval *ev)
     }
     if (s->aggregate)
         return fl__qgroups_add(r->groups, ev);
+    return emit(r, ev);
+}
+
+/* One group row from the aggregation: HAVING, then the projection. */
+static int group_row(void *ctx, const struct qval *row)
+{
+    struct run *r = ctx;
+    struct qeval *ev = r->ev;
+    ev->row = row;
+    fl__qarena_reset(&ev->tmp);
+    if (r->s->having) {
+        int ok = fl__qeval_pred(ev, r->s->having);
+        if (ok <= 0)
+            return ok;
+    }
     return emit(r, ev);
 }
 
@@ -407,29 +423,10 @@ int fl__qexec(struct qctx *q, struct qsel *s, struct qrows *out)
             rc = FL_OK;
     }
     if (rc == FL_OK && s->aggregate) {
-        struct qrows grows;
-        fl__qrows_init(&grows, s->ngroup + s->naggs, &q->mem);
-        rc = fl__qgroups_finish(r.groups, &grows);
+        r.ev = &ev;
+        rc = fl__qgroups_finish(r.groups, group_row, &r);
         fl__qgroups_free(r.groups);
         r.groups = NULL;
-        size_t w = (size_t)(grows.ncols ? grows.ncols : 1);
-        for (size_t i = 0; i < grows.nrows && rc == FL_OK; i++) {
-            ev.row = grows.v + i * w;
-            fl__qarena_reset(&ev.tmp);
-            if (s->having) {
-                int ok = fl__qeval_pred(&ev, s->having);
-                if (ok < 0) {
-                    rc = ok;
-                    break;
-                }
-                if (!ok)
-                    continue;
-            }
-            rc = emit(&r, &ev);
-            if (rc == STOP)
-                rc = FL_OK;
-        }
-        fl__qrows_free(&grows);
     }
     fl__qgroups_free(r.groups);
     if (rc == FL_OK && s->distinct)

@@ -296,9 +296,11 @@ int fl__qgroups_new(struct qctx *q, struct qsel *s, struct qgroups **out);
 void fl__qgroups_free(struct qgroups *g);
 /* Feed one source row (slots). */
 int fl__qgroups_add(struct qgroups *g, struct qeval *ev);
-/* Produce group rows (keys then aggregate values) into out (ngroup+naggs cols);
- * a query without GROUP BY produces one row even for no input. */
-int fl__qgroups_finish(struct qgroups *g, struct qrows *out);
+/* Produce the group rows (keys then aggregate values, ngroup + naggs slots)
+ * one at a time to fn (a return > 0 stops early, < 0 is an error); a query
+ * without GROUP BY produces one row even for no input. */
+typedef int (*qgroup_fn)(void *ctx, const struct qval *row);
+int fl__qgroups_finish(struct qgroups *g, qgroup_fn fn, void *ctx);
 
 /* query_scan.c: the dataset walk.  For each row that reaches the consumer,
  * ev->row holds the source slots. */
