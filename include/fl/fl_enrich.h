@@ -42,7 +42,11 @@ const char *fl_service_name(int64_t protocol, int64_t port);
 /* ---- the enricher ------------------------------------------------------- */
 /* Build the lookup structures from the config (geo DBs, asset map, intel
  * lists, cloud ranges).  A missing default geo database is one warning on
- * stderr, not an error; an unreadable configured file is an error. */
+ * stderr, not an error; an unreadable configured file is an error.  Malformed
+ * intel lines are counted (fl_enricher_intel_stats) and warned about once
+ * per list.  cfg must outlive the enricher.  Costs ~1 s of CPU with the
+ * default geo databases (they are flattened into range maps here, so that
+ * no record ever walks a tree). */
 int fl_enricher_open(fl_enricher **out, const fl_config *cfg, struct fl_error *err);
 /* Fill the enrichment columns of every row of b (and flow_direction +
  * direction_source where the row has no direction). */
@@ -50,7 +54,8 @@ int fl_enrich_batch(fl_enricher *e, struct fl_batch *b, struct fl_error *err);
 void fl_enricher_close(fl_enricher *e);
 
 /* Everything known about one address (for `flowsift enrich`).  Strings are
- * owned by the enricher (valid until close) and NULL when unknown. */
+ * owned by the enricher, valid until the next fl_enrich_* call on e, and
+ * NULL when unknown. */
 #define FL_ENRICH_MAX_THREATS 16
 struct fl_enrich_info {
     enum fl_scope scope;
