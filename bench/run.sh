@@ -19,7 +19,8 @@
 #    BENCH_OUT, BENCH_RESULTS, FL, FL_BUILD, FL_ROOT in the environment and
 #    the shell functions bench_measure / bench_row (below) to record rows.
 # 3. Prints a summary table and writes it to bench/out/results.md.
-# BENCH_RECORDS=1000000 make bench is a quick run.
+# BENCH_RECORDS=1000000 make bench is a quick run; BENCH_ONLY=parse,ingest
+# (a comma-separated list of sections / script names) runs only those.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -76,6 +77,7 @@ bench_measure() {
 }
 export -f bench_row bench_measure
 has() { "$FL" --help | grep -qE "^  $1 "; }
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 echo "flowsift benchmarks: $N records, seed $SEED, $RUNS runs each, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -96,11 +98,13 @@ fi
 TEXT_BYTES=$(stat -c %s "$BENCH_FILE"); GZ_BYTES=$(stat -c %s "$BENCH_GZ")
 echo "input: $BENCH_FILE ($TEXT_BYTES bytes), .gz $GZ_BYTES bytes"
 
+if want generate; then
 echo "== generator"
 bench_measure generate "flowsift generate $N v2 records (plain, to /dev/null)" "$N" "$RUNS" -- \
   "$FL" generate -q --records "$N" --seed "$SEED" --out /dev/null
 bench_measure generate "flowsift generate $N v2 records (gzip level 1)" "$N" 1 -- \
   "$FL" generate -q --records "$N" --seed "$SEED" --gzip-level 1 --out /dev/null
+fi
 
 COLS="{'version':'INTEGER','account_id':'VARCHAR','interface_id':'VARCHAR','srcaddr':'VARCHAR','dstaddr':'VARCHAR','srcport':'INTEGER','dstport':'INTEGER','protocol':'BIGINT','packets':'BIGINT','bytes':'BIGINT','start':'BIGINT','end':'BIGINT','action':'VARCHAR','log_status':'VARCHAR'}"
 export BENCH_CSV_COLUMNS=$COLS
@@ -114,7 +118,9 @@ echo "distinct (srcaddr, dstaddr) pairs (DuckDB): $PAIRS"
 
 # ---- 2. parse throughput -------------------------------------------------------
 PB=$FL_BUILD/bench/parse_bench
-if [ -x "$PB" ]; then
+if ! want parse; then
+  :
+elif [ -x "$PB" ]; then
   echo "== parse (build/bench/parse_bench, median of $RUNS)"
   for f in "$BENCH_FILE" "$BENCH_GZ"; do
     kind=plain; [ "$f" = "$BENCH_GZ" ] && kind=gz
@@ -136,7 +142,9 @@ else
 fi
 
 # ---- 3. ingest vs DuckDB ---------------------------------------------------------
-if [ -f bench/ingest.sh ]; then
+if ! want ingest; then
+  :
+elif [ -f bench/ingest.sh ]; then
   echo "== ingest: bench/ingest.sh exists and runs below"
 elif has ingest; then
   echo "== ingest: flowsift ingest (.gz -> dataset) vs DuckDB COPY read_csv -> Parquet zstd (2 threads)"
@@ -162,6 +170,7 @@ fi
 for s in bench/*.sh; do
   [ "$s" = bench/run.sh ] && continue
   name=$(basename "$s" .sh)
+  want "$name" || continue
   echo "== $name ($s)"
   t0=$SECONDS
   timeout 1800 bash "$s" "$BUILD" 2>&1 | tee "$OUT/$name.log" | sed 's/^/  /'
