@@ -383,6 +383,57 @@ TEST(hostile)
     free(doc);
 }
 
+/* A record whose tuples span several small batches: every row once, in
+ * order, with its strings interned into the batch it landed in. */
+TEST(small_batches)
+{
+    static const char doc[] = "{\"records\":[" NSG_REC "," VNET_REC "," NSG_REC "]}";
+    struct res ref;
+    run(doc, sizeof doc - 1, 0, 1 << 20, false, &ref);
+    ASSERT_EQ_INT(ref.b->n, 8);
+    static struct fl_objmeta meta;
+    struct fl_ingest_stats st;
+    memset(&st, 0, sizeof st);
+    struct fl_read_opts o;
+    memset(&o, 0, sizeof o);
+    struct fl__pctx c;
+    memset(&c, 0, sizeof c);
+    c.opts = &o;
+    c.meta = &meta;
+    c.source = "mem";
+    c.stats = &st;
+    c.ref_last_row = -1;
+    struct mem m = {doc, sizeof doc - 1, 0, 1 << 20};
+    struct fl__az *a = fl__az_new(mem_read, &m, 0);
+    struct fl_batch *b = fl_batch_new(3);
+    ASSERT(a && b);
+    uint32_t seen = 0;
+    struct fl_error err;
+    for (;;) {
+        fl_batch_reset(b);
+        int k = fl__az_next(a, &c, b, &err);
+        ASSERT(k >= 0);
+        if (k == 0)
+            break;
+        for (uint32_t i = 0; i < b->n; i++, seen++) {
+            ASSERT(seen < ref.b->n);
+            struct fl_str x = fl_get_str(b, FL_COL_RULE, i), y = fl_get_str(ref.b, FL_COL_RULE, seen);
+            ASSERT_EQ_MEM(x.p, x.n, y.p, y.n);
+            x = fl_get_str(b, FL_COL_ACCOUNT, i);
+            y = fl_get_str(ref.b, FL_COL_ACCOUNT, seen);
+            ASSERT_EQ_MEM(x.p, x.n, y.p, y.n);
+            x = fl_get_str(b, FL_COL_SOURCE_OBJECT, i);
+            ASSERT_EQ_MEM(x.p, x.n, "mem", 3);
+            ASSERT_EQ_INT(b->col[FL_COL_SOURCE_OFFSET].i[i], ref.b->col[FL_COL_SOURCE_OFFSET].i[seen]);
+        }
+    }
+    ASSERT_EQ_INT(seen, 8);
+    ASSERT_EQ_INT(fl__az_resume(a), ref.resume);
+    fl__az_free(a);
+    fl_batch_free(b);
+    done(&ref);
+}
+
 TEST(strict)
 {
     static const char doc[] = "{\"records\":[{\"time\":1}," NSG_REC "]}";
