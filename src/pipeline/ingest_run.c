@@ -250,7 +250,9 @@ static int pw_write_sel(struct pw *p, const struct fl_batch *b, int obj,
 {
     if (!p->n_sel)
         return FL_OK;
-    FL_TRY(fl_pq_writer_add(p->w, b, p->sel, p->n_sel, err));
+    /* the whole batch (rows are selected in order): no row indirection */
+    const uint32_t *sel = p->n_sel == b->n ? NULL : p->sel;
+    FL_TRY(fl_pq_writer_add(p->w, b, sel, p->n_sel, err));
     int rc = contrib_add(&p->cs, obj, p->n_sel);
     FL_RETURN_IF(rc < 0, err, rc, "too many objects in one file");
     return FL_OK;
