@@ -27,7 +27,8 @@ struct fl_query_opts {
     int64_t now_us;       /* the clock, microseconds since 1970 UTC; 0 = real time */
     bool now_set;         /* true: use now_us (even when 0) */
     uint64_t memory;      /* budget in bytes; 0 = FL_QUERY_DEFAULT_MEMORY */
-    int threads;          /* worker threads for scans; 0 = 2 */
+    int threads;          /* worker threads for scans (1 or 2); 0 = 2 */
+    uint64_t parallel_min_rows; /* scan with 2 threads from this many rows; 0 = 100000 */
 };
 #define FL_QUERY_DEFAULT_MEMORY (2ULL << 30)
 

@@ -570,3 +570,165 @@ int fl__qgroups_finish(struct qgroups *g, qgroup_fn fn, void *ctx)
     fl_free(row);
     return rc;
 }
+
+/* Fold the state b (of another table) into a. */
+static int merge_state(struct qgroups *g, const struct qagg *ag, struct astate *a, const struct astate *b)
+{
+    switch (ag->fn) {
+    case AG_COUNT_STAR:
+    case AG_COUNT:
+    case AG_COUNT_IF:
+        a->i += b->i;
+        return FL_OK;
+    case AG_SUM:
+    case AG_AVG: {
+        if (!b->cnt)
+            return FL_OK;
+        int64_t s;
+        if (a->dbl != 2 && b->dbl != 2 && !__builtin_add_overflow(a->i, b->i, &s)) {
+            a->i = s;
+            a->d += b->d;
+            a->dbl = a->dbl > b->dbl ? a->dbl : b->dbl;
+        } else {
+            if (ag->fn == AG_SUM && ag->type == QT_INT)
+                return fl__qerr(g->q, ag->arg->pos, FL_ERANGE, "bigint overflow in sum");
+            double x = a->dbl == 2 ? a->d : (double)a->i + a->d;
+            double y = b->dbl == 2 ? b->d : (double)b->i + b->d;
+            a->d = x + y;
+            a->i = 0;
+            a->dbl = 2;
+        }
+        a->cnt += b->cnt;
+        return FL_OK;
+    }
+    case AG_STDDEV:
+    case AG_STDDEV_POP:
+    case AG_VARIANCE:
+    case AG_VAR_POP: {
+        if (!b->cnt)
+            return FL_OK;
+        if (!a->cnt) {
+            *a = *b;
+            return FL_OK;
+        }
+        double n0 = (double)a->cnt, n1 = (double)b->cnt, n = n0 + n1;
+        double delta = b->d - a->d;
+        a->d += delta * n1 / n;
+        a->m2 += b->m2 + delta * delta * n0 * n1 / n;
+        a->cnt += b->cnt;
+        return FL_OK;
+    }
+    case AG_MIN:
+    case AG_MAX:
+        if (b->has && (!a->has || (ag->fn == AG_MIN ? fl__qval_cmp(&b->v, &a->v) < 0
+                                                    : fl__qval_cmp(&b->v, &a->v) > 0))) {
+            a->v = b->v;
+            a->has = 1;
+            return keep_str(g, &a->v);
+        }
+        return FL_OK;
+    case AG_ARBITRARY:
+        if (b->has && !a->has) {
+            a->v = b->v;
+            a->has = 1;
+            return keep_str(g, &a->v);
+        }
+        return FL_OK;
+    case AG_MIN_BY:
+    case AG_MAX_BY:
+        if (b->has && (!a->has || (ag->fn == AG_MIN_BY ? fl__qval_cmp(&b->k, &a->k) < 0
+                                                       : fl__qval_cmp(&b->k, &a->k) > 0))) {
+            a->v = b->v;
+            a->k = b->k;
+            a->has = 1;
+            FL_TRY(keep_str(g, &a->v));
+            return keep_str(g, &a->k);
+        }
+        return FL_OK;
+    case AG_BOOL_AND:
+    case AG_BOOL_OR:
+        if (b->has) {
+            if (!a->has)
+                a->i = b->i;
+            else
+                a->i = ag->fn == AG_BOOL_AND ? (a->i && b->i) : (a->i || b->i);
+            a->has = 1;
+        }
+        return FL_OK;
+    default:
+        return FL_OK; /* percentiles and DISTINCT aggregates are replayed */
+    }
+}
+
+int fl__qgroups_merge(struct qgroups *dst, struct qgroups *src)
+{
+    size_t n = src->ngroups;
+    if (fl__qmem_charge(&dst->q->mem, n * sizeof(uint32_t) + 4) != FL_OK)
+        return nomem(dst);
+    uint32_t *map = fl_malloc(n * sizeof *map + 4);
+    if (!map) {
+        fl__qmem_release(&dst->q->mem, n * sizeof(uint32_t) + 4);
+        return nomem(dst);
+    }
+    int rc = FL_OK;
+    for (size_t gid = 0; gid < n && rc == FL_OK; gid++) {
+        int64_t d;
+        if (dst->nk) {
+            memcpy(dst->keybuf, rec_keys(src, gid), sizeof(struct qval) * (size_t)dst->nk);
+            d = find_group(dst);
+            if (d < 0) {
+                rc = (int)d;
+                break;
+            }
+        } else {
+            d = 0;
+        }
+        map[gid] = (uint32_t)d;
+        struct astate *a = rec_states(dst, (size_t)d), *b = rec_states(src, gid);
+        for (int j = 0; j < dst->na && rc == FL_OK; j++) {
+            const struct qagg *ag = &dst->s->aggs[j];
+            if (ag->distinct || ag->fn == AG_APPROX_PERCENTILE)
+                continue;
+            rc = merge_state(dst, ag, &a[j], &b[j]);
+        }
+    }
+    /* DISTINCT aggregates: replay src's distinct values into dst */
+    for (size_t i = 0; i < src->dcap && rc == FL_OK; i++) {
+        struct dentry *e = &src->dset[i];
+        if (!e->gid)
+            continue;
+        size_t d = map[e->gid - 1];
+        struct qval v = e->v;
+        int r = distinct_add(dst, e->agg, d, &v);
+        if (r < 0) {
+            rc = r;
+            break;
+        }
+        if (r == 1) {
+            struct qval none = QV_NULL;
+            rc = update(dst, e->agg, &rec_states(dst, d)[e->agg], &v, &none, d);
+        }
+    }
+    /* percentiles: append src's values */
+    for (int j = 0; j < dst->na && rc == FL_OK; j++) {
+        struct pvals *ps = &src->pv[j], *pd = &dst->pv[j];
+        for (size_t k = 0; k < ps->n && rc == FL_OK; k++) {
+            if (pd->n == pd->cap) {
+                size_t ncap = pd->cap ? pd->cap * 2 : 1024;
+                struct pv *nv = grow(dst, pd->v, pd->cap * sizeof *pd->v, ncap * sizeof *pd->v);
+                if (!nv) {
+                    rc = nomem(dst);
+                    break;
+                }
+                pd->v = nv;
+                pd->cap = ncap;
+            }
+            pd->v[pd->n].gid = map[ps->v[k].gid];
+            pd->v[pd->n].d = ps->v[k].d;
+            pd->n++;
+        }
+    }
+    fl_free(map);
+    fl__qmem_release(&dst->q->mem, n * sizeof(uint32_t) + 4);
+    return rc;
+}

@@ -178,7 +178,7 @@ struct run {
     struct qeval *ev;        /* evaluator for group rows */
 };
 
-static const struct run *sort_ctx; /* qsort has no context argument */
+static _Thread_local const struct run *sort_ctx; /* qsort has no context argument */
 
 static int row_cmp(const struct run *r, const struct qval *a, const struct qval *b)
 {
@@ -351,6 +351,51 @@ static int distinct_rows(struct run *r)
     return FL_OK;
 }
 
+/*
+ * Scan with a second thread: it gets its own evaluator, projection rows or
+ * aggregation table; afterwards its groups are merged into the first
+ * thread's (first-seen order is kept: thread 0 read the first half), or its
+ * rows are appended after the first thread's, so the result is the one a
+ * single thread computes.
+ */
+static int scan_parallel(struct qctx *q, struct qsel *s, struct run *r0, struct qeval *ev0)
+{
+    struct run r1 = *r0;
+    struct qrows proj1;
+    fl__qrows_init(&proj1, s->nproj, &q->mem);
+    r1.out = &proj1;
+    r1.groups = NULL;
+    r1.prow = fl_calloc((size_t)s->nproj + 1, sizeof *r1.prow);
+    struct qeval ev1;
+    memset(&ev1, 0, sizeof ev1);
+    ev1.q = q;
+    fl__qarena_init(&ev1.tmp, &q->mem);
+    int rc = r1.prow ? FL_OK : fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
+    if (rc == FL_OK && s->aggregate)
+        rc = fl__qgroups_new(q, s, &r1.groups);
+    if (rc == FL_OK) {
+        struct qeval *evs[2] = {ev0, &ev1};
+        void *ctxs[2] = {r0, &r1};
+        rc = fl__qscan_mt(q, s, evs, consume, ctxs, 2);
+        if (rc == STOP)
+            rc = FL_OK;
+    }
+    if (rc == FL_OK && s->aggregate)
+        rc = fl__qgroups_merge(r0->groups, r1.groups);
+    if (rc == FL_OK && !s->aggregate) {
+        size_t w = (size_t)(proj1.ncols ? proj1.ncols : 1);
+        for (size_t i = 0; i < proj1.nrows && rc == FL_OK; i++)
+            rc = fl__qrows_add(r0->out, proj1.v + i * w, q->err);
+    }
+    fl__qgroups_free(r1.groups);
+    fl_free(r1.prow);
+    if (ev1.md)
+        pcre2_match_data_free(ev1.md);
+    fl__qarena_free(&ev1.tmp);
+    fl__qrows_free(&proj1);
+    return rc;
+}
+
 static int materialize_cte(struct qctx *q, struct qcte *c)
 {
     if (c->rows)
@@ -405,7 +450,9 @@ int fl__qexec(struct qctx *q, struct qsel *s, struct qrows *out)
     if (rc == FL_OK && s->aggregate)
         rc = fl__qgroups_new(q, s, &r.groups);
     if (rc == FL_OK && (s->limit != 0 || s->aggregate)) {
-        if (s->src_kind == SRC_SCAN) {
+        if (s->src_kind == SRC_SCAN && q->threads > 1 && r.stop_after < 0) {
+            rc = scan_parallel(q, s, &r, &ev);
+        } else if (s->src_kind == SRC_SCAN) {
             rc = fl__qscan(q, s, &ev, consume, &r);
         } else if (s->src_kind == SRC_ROWS) {
             struct qrows *src = s->src_cte->rows;
@@ -673,6 +720,7 @@ int fl_query_run(const char *sql, const struct fl_query_opts *opts, fl_query_res
     q->mem.limit = opts && opts->memory ? opts->memory : FL_QUERY_DEFAULT_MEMORY;
     q->home = opts && opts->home ? opts->home : "./flowsift-data";
     q->threads = opts && opts->threads > 0 ? opts->threads : 2;
+    q->par_min_rows = opts && opts->parallel_min_rows ? opts->parallel_min_rows : 100000;
     q->now_us = opts && opts->now_set ? opts->now_us : real_now_us();
     fl__qarena_init(&q->ast, &q->mem);
     fl_buf_init(&q->explain_out, 1 << 20);

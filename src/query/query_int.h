@@ -233,12 +233,15 @@ struct qctx {
     int64_t now_us;
     const char *home;
     int threads;
+    uint64_t par_min_rows; /* rows from which the scan uses 2 threads */
     struct fl_error *err;
     bool explain;
     struct fl_buf explain_out; /* EXPLAIN text */
     /* scan statistics (EXPLAIN and tests) */
     uint64_t st_parts, st_parts_skipped, st_files, st_files_skipped;
     uint64_t st_rgs, st_rgs_skipped, st_rows_read, st_cols_read;
+    bool threads_running;  /* scan threads active: keep the first error */
+    bool err_set;
     pcre2_code *re[64];    /* compiled constant patterns (freed at the end) */
     int nre;
 };
@@ -301,11 +304,19 @@ int fl__qgroups_add(struct qgroups *g, struct qeval *ev);
  * without GROUP BY produces one row even for no input. */
 typedef int (*qgroup_fn)(void *ctx, const struct qval *row);
 int fl__qgroups_finish(struct qgroups *g, qgroup_fn fn, void *ctx);
+/* Merge the groups of src into dst (src's groups after dst's in first-seen
+ * order); src is left to be freed. */
+int fl__qgroups_merge(struct qgroups *dst, struct qgroups *src);
 
 /* query_scan.c: the dataset walk.  For each row that reaches the consumer,
  * ev->row holds the source slots. */
 typedef int (*qrow_fn)(void *ctx, struct qeval *ev);
 int fl__qscan(struct qctx *q, struct qsel *s, struct qeval *ev, qrow_fn fn, void *ctx);
+/* The same with nthr (1 or 2) threads: thread t feeds evs[t] / ctxs[t]; the
+ * row groups are split into contiguous halves of about equal rows, so thread
+ * 0 sees the first rows in scan order and thread 1 the rest. */
+int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn, void **ctxs,
+                 int nthr);
 
 /* query_exec.c */
 int fl__qexec(struct qctx *q, struct qsel *s, struct qrows *out);

@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "query/query_int.h"
@@ -100,24 +101,34 @@ char *fl__qarena_strdup(struct qarena *a, const char *p, size_t n)
     return d;
 }
 
+/* The budget is shared by the scan threads: updated atomically. */
 int fl__qmem_charge(struct qmem *m, size_t n)
 {
-    if (m->used + n > m->limit)
+    uint64_t u = __atomic_add_fetch(&m->used, (uint64_t)n, __ATOMIC_RELAXED);
+    if (u > m->limit) {
+        __atomic_sub_fetch(&m->used, (uint64_t)n, __ATOMIC_RELAXED);
         return FL_ENOMEM;
-    m->used += n;
+    }
     return FL_OK;
 }
 
 void fl__qmem_release(struct qmem *m, size_t n)
 {
-    m->used = n > m->used ? 0 : m->used - n;
+    __atomic_sub_fetch(&m->used, (uint64_t)n, __ATOMIC_RELAXED);
 }
 
 /* ---- errors ---------------------------------------------------------------- */
+static pthread_mutex_t err_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int fl__qerr(struct qctx *q, uint32_t pos, int rc, const char *fmt, ...)
 {
     if (!q->err)
         return rc;
+    pthread_mutex_lock(&err_lock);
+    if (q->err_set) { /* the first error of a query wins (scan threads) */
+        pthread_mutex_unlock(&err_lock);
+        return rc;
+    }
     uint64_t line = 1, col = 1;
     for (uint32_t i = 0; i < pos && i < q->sql_len; i++) {
         if (q->sql[i] == '\n') {
@@ -136,6 +147,8 @@ int fl__qerr(struct qctx *q, uint32_t pos, int rc, const char *fmt, ...)
                  (unsigned long long)col, m);
     q->err->line = line;
     q->err->offset = col;
+    q->err_set = q->threads_running;
+    pthread_mutex_unlock(&err_lock);
     return rc;
 }
 

@@ -17,6 +17,7 @@
  * dry run (EXPLAIN): pruning is counted, nothing is read.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -361,7 +362,119 @@ static bool rg_skip(fl_pq_reader *r, int rg, const struct qnode *c)
     #undef CMPOK
 }
 
+/* A row group to read. */
+struct witem {
+    uint32_t file;
+    int rg;
+    uint64_t rows;
+};
+
+struct worker {
+    struct qctx *q;
+    struct qsel *s;
+    struct flist *fl;
+    const struct witem *items;
+    size_t n;
+    const int *cols;
+    int ncols;
+    struct qeval *ev;
+    qrow_fn fn;
+    void *ctx;
+    int rc;
+};
+
+/* Read the row groups w->items[0..n) and feed every row to w->fn.  Opens
+ * each file once for consecutive items. */
+static int scan_items(struct worker *w)
+{
+    struct qctx *q = w->q;
+    struct qsel *s = w->s;
+    struct qval *row = fl_calloc((size_t)QSCAN_NCOLS, sizeof *row);
+    struct fl_batch *b = fl_batch_new(FL_BATCH_ROWS);
+    if (!row || !b) {
+        fl_free(row);
+        fl_batch_free(b);
+        return fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
+    }
+    struct qeval *ev = w->ev;
+    ev->row = row;
+    int rc = FL_OK;
+    fl_pq_reader *r = NULL;
+    uint32_t cur = UINT32_MAX;
+    struct fl_error perr;
+    fl_error_clear(&perr);
+    for (size_t k = 0; k < w->n && rc == FL_OK; k++) {
+        const struct witem *it = &w->items[k];
+        struct qfile *f = &w->fl->v[it->file];
+        if (it->file != cur) {
+            if (r)
+                fl_pq_close(r);
+            r = NULL;
+            cur = it->file;
+            if (fl_pq_open(&r, f->path, &perr) != FL_OK) {
+                rc = fl__qerr(q, s->table_pos, perr.rc ? perr.rc : FL_EIO, "cannot read %s: %s", f->path,
+                              perr.msg);
+                break;
+            }
+            for (int i = 0; i < QSCAN_NCOLS; i++)
+                row[i] = QV_NULL;
+            for (int p = 0; p < 6; p++)
+                row[part_slot(p)] = f->part[p];
+        }
+        for (uint64_t r0 = 0; r0 < it->rows && rc == FL_OK;) {
+            fl_batch_reset(b);
+            uint32_t want = (uint32_t)FL_MIN((uint64_t)b->cap, it->rows - r0);
+            int got = fl_pq_read(r, it->rg, r0, want, w->cols, w->ncols, b, &perr);
+            if (got < 0) {
+                rc = fl__qerr(q, s->table_pos, got, "cannot read %s: %s", f->path, perr.msg);
+                break;
+            }
+            if (got == 0)
+                break;
+            r0 += (uint64_t)got;
+            for (int i = 0; i < got && rc == FL_OK; i++) {
+                for (int c = 0; c < w->ncols; c++) {
+                    int col = w->cols[c];
+                    struct qval *v = &row[col];
+                    const struct fl_column *bc = &b->col[col];
+                    if (!bc->valid[i]) {
+                        v->t = QT_NULL;
+                    } else if (bc->s) {
+                        v->t = QT_STR;
+                        v->s = b->arena + bc->s[i].off;
+                        v->n = bc->s[i].len;
+                    } else {
+                        v->t = QT_INT;
+                        v->i = bc->i[i];
+                    }
+                }
+                rc = w->fn(w->ctx, ev);
+            }
+        }
+    }
+    if (r)
+        fl_pq_close(r);
+    fl_batch_free(b);
+    fl_free(row);
+    ev->row = NULL;
+    return rc;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    w->rc = scan_items(w);
+    return NULL;
+}
+
 int fl__qscan(struct qctx *q, struct qsel *s, struct qeval *ev, qrow_fn fn, void *ctx)
+{
+    struct qeval *evs[1] = {ev};
+    void *ctxs[1] = {ctx};
+    return fl__qscan_mt(q, s, evs, fn, ctxs, 1);
+}
+
+int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn, void **ctxs, int nthr)
 {
     struct flist fl = {.limit = 1u << 22};
     struct qval part0[6];
@@ -388,16 +501,18 @@ int fl__qscan(struct qctx *q, struct qsel *s, struct qeval *ev, qrow_fn fn, void
         if (s->need[c] && !(fl_fields[c].flags & FL_PART))
             cols[ncols++] = c;
     struct qval *row = fl_calloc((size_t)QSCAN_NCOLS, sizeof *row);
-    struct fl_batch *b = fn ? fl_batch_new(FL_BATCH_ROWS) : NULL;
-    if (!row || (fn && !b)) {
-        fl_free(row);
-        fl_batch_free(b);
+    struct witem *items = NULL;
+    size_t nitems = 0, capitems = 0;
+    uint64_t total_rows = 0;
+    if (!row) {
         fl_free(fl.v);
         return fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
     }
+    struct qeval *ev = evs[0];
     ev->row = row;
     const char *last_dir = NULL;
     bool last_skip = false;
+    /* 1. partitions, 2. row groups (footers only): the work list */
     for (size_t fi = 0; fi < fl.n && rc == FL_OK; fi++) {
         struct qfile *f = &fl.v[fi];
         bool newpart = !last_dir || strcmp(last_dir, f->dir) != 0;
@@ -410,7 +525,6 @@ int fl__qscan(struct qctx *q, struct qsel *s, struct qeval *ev, qrow_fn fn, void
             row[i] = QV_NULL;
         for (int p = 0; p < 6; p++)
             row[part_slot(p)] = f->part[p];
-        /* 1. partition pruning */
         bool skip = false;
         if (newpart) {
             for (int k = 0; k < nconj && !skip; k++) {
@@ -446,7 +560,7 @@ int fl__qscan(struct qctx *q, struct qsel *s, struct qeval *ev, qrow_fn fn, void
             break;
         }
         int nrg = fl_pq_num_row_groups(r);
-        for (int rg = 0; rg < nrg && rc == FL_OK; rg++) {
+        for (int rg = 0; rg < nrg; rg++) {
             q->st_rgs++;
             bool rskip = false;
             for (int k = 0; k < nconj && !rskip; k++)
@@ -458,44 +572,73 @@ int fl__qscan(struct qctx *q, struct qsel *s, struct qeval *ev, qrow_fn fn, void
             uint64_t nrows = fl_pq_rg_rows(r, rg);
             q->st_rows_read += nrows;
             q->st_cols_read += (uint64_t)ncols;
-            if (!fn)
-                continue;
-            for (uint64_t r0 = 0; r0 < nrows && rc == FL_OK;) {
-                fl_batch_reset(b);
-                uint32_t want = (uint32_t)FL_MIN((uint64_t)b->cap, nrows - r0);
-                int got = fl_pq_read(r, rg, r0, want, cols, ncols, b, &perr);
-                if (got < 0) {
-                    rc = fl__qerr(q, s->table_pos, got, "cannot read %s: %s", f->path, perr.msg);
+            if (nitems == capitems) {
+                size_t nc = capitems ? capitems * 2 : 256;
+                struct witem *ni = fl_realloc(items, nc * sizeof *ni);
+                if (!ni) {
+                    rc = fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
                     break;
                 }
-                if (got == 0)
-                    break;
-                r0 += (uint64_t)got;
-                for (int i = 0; i < got && rc == FL_OK; i++) {
-                    for (int k = 0; k < ncols; k++) {
-                        int c = cols[k];
-                        struct qval *v = &row[c];
-                        const struct fl_column *bc = &b->col[c];
-                        if (!bc->valid[i]) {
-                            v->t = QT_NULL;
-                        } else if (bc->s) {
-                            v->t = QT_STR;
-                            v->s = b->arena + bc->s[i].off;
-                            v->n = bc->s[i].len;
-                        } else {
-                            v->t = QT_INT;
-                            v->i = bc->i[i];
-                        }
-                    }
-                    rc = fn(ctx, ev);
-                }
+                items = ni;
+                capitems = nc;
             }
+            items[nitems].file = (uint32_t)fi;
+            items[nitems].rg = rg;
+            items[nitems].rows = nrows;
+            nitems++;
+            total_rows += nrows;
         }
         fl_pq_close(r);
     }
-    fl_batch_free(b);
-    fl_free(row);
-    fl_free(fl.v);
     ev->row = NULL;
+    fl_free(row);
+    /* 3. read: one or two threads over contiguous halves */
+    if (rc == FL_OK && fn && nitems) {
+        struct worker w[2];
+        memset(w, 0, sizeof w);
+        size_t split = nitems;
+        if (nthr > 1 && nitems > 1 && total_rows >= q->par_min_rows) {
+            uint64_t acc = 0;
+            for (split = 0; split < nitems && acc + items[split].rows / 2 < total_rows / 2; split++)
+                acc += items[split].rows;
+            if (split == 0)
+                split = 1;
+            if (split >= nitems)
+                split = nitems - 1;
+        }
+        for (int t = 0; t < 2; t++) {
+            w[t].q = q;
+            w[t].s = s;
+            w[t].fl = &fl;
+            w[t].items = t == 0 ? items : items + split;
+            w[t].n = t == 0 ? split : nitems - split;
+            w[t].cols = cols;
+            w[t].ncols = ncols;
+            w[t].ev = evs[t < nthr ? t : 0];
+            w[t].fn = fn;
+            w[t].ctx = ctxs[t < nthr ? t : 0];
+        }
+        pthread_t th;
+        bool started = false;
+        if (w[1].n > 0) {
+            q->threads_running = true;
+            started = pthread_create(&th, NULL, worker_main, &w[1]) == 0;
+            if (!started)
+                q->threads_running = false;
+        }
+        rc = scan_items(&w[0]);
+        if (started) {
+            pthread_join(th, NULL);
+            q->threads_running = false;
+            if (rc >= 0 && w[1].rc < 0)
+                rc = w[1].rc;
+            if (rc == 1 || w[1].rc == 1)
+                rc = rc < 0 ? rc : 1;
+        } else if (w[1].n > 0 && rc == FL_OK) {
+            rc = scan_items(&w[1]); /* no thread: serially */
+        }
+    }
+    fl_free(items);
+    fl_free(fl.v);
     return rc;
 }

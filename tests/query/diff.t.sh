@@ -21,6 +21,10 @@ $G queries "$SEED" "$NQ" >"$FL_TMP/queries.txt"
 check_eq query_count "$(wc -l <"$FL_TMP/queries.txt" | tr -d ' ')" "$NQ"
 "$FL_BUILD/tests/tools/qbatch" "$FL_TMP/home" "$FL_TMP/queries.txt" >"$FL_TMP/flowsift.jsonl"
 check_eq flowsift_answered "$(wc -l <"$FL_TMP/flowsift.jsonl" | tr -d ' ')" "$NQ"
+# the same queries with the scan split across two threads give the same answers
+"$FL_BUILD/tests/tools/qbatch" "$FL_TMP/home" "$FL_TMP/queries.txt" 2 >"$FL_TMP/flowsift2.jsonl"
+if cmp -s "$FL_TMP/flowsift.jsonl" "$FL_TMP/flowsift2.jsonl"; then pass two_threads_same_answers; else
+  fail two_threads_same_answers "$(diff "$FL_TMP/flowsift.jsonl" "$FL_TMP/flowsift2.jsonl" | head -c 600)"; fi
 $G compare "$FL_TMP/home" "$FL_TMP/queries.txt" "$FL_TMP/flowsift.jsonl" | sed "s#^\(PASS\|FAIL\) diff/#\1 $T/#"
 # the comparer itself must notice a wrong answer
 head -1 "$FL_TMP/queries.txt" >"$FL_TMP/q1.txt"

@@ -4,7 +4,9 @@
  * (tests/query/diff.t.sh): reads one query per line from FILE and prints one
  * JSON line per query, {"rows":[[cell,...],...]} with every cell as text
  * (null for NULL) or {"error":"message"}.
- *   qbatch HOME FILE
+ *   qbatch HOME FILE [THREADS]
+ * With THREADS = 2 the scan is split between two threads even for small
+ * datasets (parallel_min_rows = 1), which exercises the merge paths.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +26,8 @@ static void jstr(const char *s, size_t n)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: qbatch HOME FILE\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: qbatch HOME FILE [THREADS]\n");
         return 2;
     }
     FILE *f = fopen(argv[2], "r");
@@ -38,6 +40,9 @@ int main(int argc, char **argv)
     o.home = argv[1];
     o.now_set = true;
     o.now_us = 1714780800000000LL;
+    o.threads = argc == 4 ? (int)strtol(argv[3], NULL, 10) : 1;
+    if (o.threads > 1)
+        o.parallel_min_rows = 1;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
