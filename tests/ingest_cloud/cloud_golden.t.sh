@@ -52,3 +52,13 @@ if node "$FL_ROOT/tests/tools/ndjson_cmp.mjs" "$FL_TMP/bad.ndjson" "$FL_TMP/azur
 else
   pass golden-can-fail
 fi
+# GCP: the same entries as a JSON array and pretty-printed give the same rows
+# (only source_offset and source_object differ).
+cd "$FL_ROOT/tests/data/ingest/gcp" || exit 1
+g=elastic_integrations_gcp_vpcflow_test-vpcflow-event.first4.json
+{ echo "["; paste -sd, "$g"; echo "]"; } >"$FL_TMP/arr.json"
+node -e 'for (const l of require("fs").readFileSync(process.argv[1], "utf8").split("\n")) if (l) console.log(JSON.stringify(JSON.parse(l), null, 2))' "$g" >"$FL_TMP/pretty.json"
+for v in arr pretty; do
+  "$FL" cat "$FL_TMP/$v.json" >"$FL_TMP/$v.out" 2>/dev/null
+  check "gcp-$v" node "$FL_ROOT/tests/tools/ndjson_cmp.mjs" "$g.expected.ndjson" "$FL_TMP/$v.out" --ignore source_offset,source_object
+done
