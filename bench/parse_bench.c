@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * parse_bench.c - parse throughput of the ingest layer (issue 2 benchmark).
- *   parse_bench FILE [RUNS] [--aws-format FMT]
+ *   parse_bench FILE [RUNS] [--aws-format FMT] [--batch ROWS]
  * Parses FILE (plain or gzip, any sniffed format) into reused record
  * batches RUNS times (default 5) and prints the median records/s and
  * decompressed MB/s.  For a gzip FILE it also times an isa-l inflate-only
@@ -46,6 +46,8 @@ static double median(double *v, int n)
 }
 
 /* One parse pass; returns seconds, rows and decompressed bytes. */
+static uint32_t batch_rows; /* 0 = FL_BATCH_ROWS */
+
 static int parse_once(const char *path, const char *aws_format, double *secs, double *cpu,
                       uint64_t *rows, uint64_t *bytes)
 {
@@ -54,7 +56,7 @@ static int parse_once(const char *path, const char *aws_format, double *secs, do
     o.aws_format = aws_format;
     struct fl_error err;
     fl_error_clear(&err);
-    struct fl_batch *b = fl_batch_new(0);
+    struct fl_batch *b = fl_batch_new(batch_rows);
     if (!b)
         return -1;
     double t0 = now(), c0 = cpu_now();
@@ -122,13 +124,15 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--aws-format") == 0 && i + 1 < argc)
             aws_format = argv[++i];
+        else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
+            batch_rows = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (!path)
             path = argv[i];
         else
             runs = atoi(argv[i]) > 0 ? (int)strtol(argv[i], NULL, 10) : runs;
     }
     if (!path) {
-        fprintf(stderr, "usage: parse_bench FILE [RUNS] [--aws-format FMT]\n");
+        fprintf(stderr, "usage: parse_bench FILE [RUNS] [--aws-format FMT] [--batch ROWS]\n");
         return 2;
     }
     if (runs > 99)
@@ -142,6 +146,7 @@ int main(int argc, char **argv)
     double parse_bps = (double)bytes / m;
     /* Wall time is what a user sees; CPU time is the one-thread cost, the
      * fair figure on a machine shared with other work. */
+    printf("batch_rows %u\n", batch_rows ? batch_rows : FL_BATCH_ROWS);
     printf("file %s\nrecords %llu\nbytes %llu\nparse_seconds_median %.4f\n"
            "parse_records_per_s %.0f\nparse_mb_per_s %.1f\n"
            "parse_cpu_seconds_median %.4f\nparse_records_per_cpu_s %.0f\n",

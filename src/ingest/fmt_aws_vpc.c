@@ -407,13 +407,28 @@ static inline int parse_int(const char *p, size_t n, int64_t *v)
         p++;
         n--;
     }
-    if (n == 0 || n > 20)
-        return n > 20 ? 2 : 1;
+    if (FL_UNLIKELY(n == 0))
+        return 1;
     uint64_t x = 0;
+    if (FL_LIKELY(n <= 18)) { /* cannot overflow: no check per digit */
+        for (size_t i = 0; i < n; i++) {
+            unsigned d = (unsigned)(unsigned char)p[i] - '0';
+            if (FL_UNLIKELY(d > 9))
+                return 1;
+            x = x * 10 + d;
+        }
+        *v = neg ? -(int64_t)x : (int64_t)x;
+        return 0;
+    }
     for (size_t i = 0; i < n; i++) {
         unsigned d = (unsigned)(unsigned char)p[i] - '0';
         if (d > 9)
             return 1;
+    }
+    if (n > 20)
+        return 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)p[i] - '0';
         if (x > (UINT64_MAX - d) / 10)
             return 2;
         x = x * 10 + d;
@@ -542,6 +557,67 @@ static bool looks_like_header(const struct fl_str *tok, size_t k)
     return known > 0 && known * 2 >= k;
 }
 
+/* Store token t as field i of the row.  Returns FL_REJ__COUNT if fine,
+ * else the reject reason. */
+static inline enum fl_reject store_field(struct fl__aws *a, struct fl_batch *b, uint32_t row,
+                                         int i, struct fl_str t, int *nodata)
+{
+    const struct afield *f = &a->f[i];
+    int cc = f->col;
+    struct fl_column *col = b->col;
+    if (t.n == 1 && t.p[0] == '-') {
+        if (f->kind == K_EXTRA)
+            return extra_add(a, i, t) < 0 ? FL_REJ_TOO_BIG : FL_REJ__COUNT;
+        col[cc].valid[row] = 0;
+        return FL_REJ__COUNT;
+    }
+    switch (f->kind) {
+    case K_I32:
+    case K_I64: {
+        int64_t v;
+        int r = parse_int(t.p, t.n, &v);
+        if (FL_UNLIKELY(r))
+            return r == 1 ? FL_REJ_BAD_NUMBER : FL_REJ_NUMBER_RANGE;
+        if (f->kind == K_I32 && FL_UNLIKELY(v < INT32_MIN || v > INT32_MAX))
+            return FL_REJ_NUMBER_RANGE;
+        col[cc].i[row] = v;
+        col[cc].valid[row] = 1;
+        return FL_REJ__COUNT;
+    }
+    case K_IP:
+        if (FL_UNLIKELY(!valid_ip(t.p, t.n)))
+            return FL_REJ_BAD_IP;
+        put_str(a, b, cc, row, t.p, t.n);
+        return FL_REJ__COUNT;
+    case K_ACTION:
+        if (t.n == 6 && memcmp(t.p, "ACCEPT", 6) == 0)
+            fl_set_sref(b, cc, row, a->r_accept);
+        else if (t.n == 6 && memcmp(t.p, "REJECT", 6) == 0)
+            fl_set_sref(b, cc, row, a->r_reject);
+        else
+            return FL_REJ_BAD_ACTION;
+        return FL_REJ__COUNT;
+    case K_STATUS:
+        if (t.n == 2 && t.p[0] == 'O' && t.p[1] == 'K') {
+            fl_set_sref(b, cc, row, a->r_ok);
+        } else if (t.n == 6 && memcmp(t.p, "NODATA", 6) == 0) {
+            fl_set_sref(b, cc, row, a->r_nodata);
+            *nodata = 1;
+        } else if (t.n == 8 && memcmp(t.p, "SKIPDATA", 8) == 0) {
+            fl_set_sref(b, cc, row, a->r_skip);
+            *nodata = 2;
+        } else {
+            return FL_REJ_BAD_VALUE;
+        }
+        return FL_REJ__COUNT;
+    case K_EXTRA:
+        return extra_add(a, i, t) < 0 ? FL_REJ_TOO_BIG : FL_REJ__COUNT;
+    default:
+        put_str(a, b, cc, row, t.p, t.n);
+        return FL_REJ__COUNT;
+    }
+}
+
 static int do_reject(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, size_t arena_mark,
                      uint64_t lineno, uint64_t offset, enum fl_reject why, const char *p,
                      size_t n, struct fl_error *err)
@@ -572,19 +648,18 @@ int fl__aws_line(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, cons
     if (FL_UNLIKELY(too_long))
         return do_reject(a, c, b, arena_mark, lineno, offset, FL_REJ_LINE_TOO_LONG, p, n, err);
 
-    struct fl_str tok[FL_AWS_MAX_FIELDS + 1];
-    char sep = a->csv ? ',' : ' ';
-    size_t max = a->nf ? (size_t)a->nf : FL_AWS_MAX_FIELDS;
-    size_t k = fl__aws_tokenize(p, n, sep, tok, max);
-    if (FL_UNLIKELY(k == 0 || (a->csv && n == 0))) {
+    /* blank line? */
+    size_t lead = 0;
+    while (lead < n && p[lead] == ' ')
+        lead++;
+    if (FL_UNLIKELY(lead == n)) {
         c->stats->blank++;
         return 0;
     }
     /* header line? (data lines of a layout starting with version start
      * with a digit or '-', so this is cheap) */
-    unsigned char first = (unsigned char)tok[0].p[0];
+    unsigned char first = (unsigned char)p[lead];
     if (FL_UNLIKELY((first | 0x20) >= 'a' && (first | 0x20) <= 'z')) {
-        /* re-split the whole line: it may be longer than the layout, or CSV */
         struct fl_str ht[FL_AWS_MAX_FIELDS + 1];
         bool csv = memchr(p, ',', n) && !memchr(p, ' ', n);
         size_t hk = fl__aws_tokenize(p, n, csv ? ',' : ' ', ht, FL_AWS_MAX_FIELDS);
@@ -615,10 +690,7 @@ int fl__aws_line(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, cons
         if (!spec)
             return do_reject(a, c, b, arena_mark, lineno, offset, FL_REJ_NO_FORMAT, p, n, err);
         FL_TRY(set_layout_spec(a, spec, err));
-        k = fl__aws_tokenize(p, n, ' ', tok, (size_t)a->nf);
     }
-    if (FL_UNLIKELY(k != (size_t)a->nf))
-        return do_reject(a, c, b, arena_mark, lineno, offset, FL_REJ_FIELD_COUNT, p, n, err);
 
     if (FL_UNLIKELY(row_reserve(b, p, n) < 0))
         return do_reject(a, c, b, arena_mark, lineno, offset, FL_REJ_TOO_BIG, p, n, err);
@@ -633,82 +705,57 @@ int fl__aws_line(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, cons
         fl_buf_reset(&a->extra);
     int nodata = 0;
     enum fl_reject why = FL_REJ__COUNT;
-    for (int i = 0; i < a->nf; i++) {
-        const struct afield *f = &a->f[i];
-        struct fl_str t = tok[i];
-        int cc = f->col;
-        if (t.n == 1 && t.p[0] == '-') {
-            if (f->kind == K_EXTRA) {
-                if (extra_add(a, i, t) < 0) {
-                    why = FL_REJ_TOO_BIG;
-                    break;
+    if (FL_UNLIKELY(a->csv)) {
+        struct fl_str tok[FL_AWS_MAX_FIELDS + 1];
+        size_t k = fl__aws_tokenize(p, n, ',', tok, (size_t)a->nf);
+        if (k != (size_t)a->nf) {
+            why = FL_REJ_FIELD_COUNT;
+            goto bad;
+        }
+        for (int i = 0; i < a->nf && why == FL_REJ__COUNT; i++)
+            why = store_field(a, b, row, i, tok[i], &nodata);
+        if (why != FL_REJ__COUNT)
+            goto bad;
+    } else {
+        /* One pass over the bytes: each field is parsed where it stands
+         * (integers digit by digit up to the space), no token array. */
+        const char *q = p + lead, *e = p + n;
+        for (int i = 0; i < a->nf; i++) {
+            while (q < e && *q == ' ')
+                q++;
+            if (FL_UNLIKELY(q == e)) {
+                why = FL_REJ_FIELD_COUNT;
+                goto bad;
+            }
+            const struct afield *f = &a->f[i];
+            const char *ts = q;
+            if (f->kind == K_I32 || f->kind == K_I64) {
+                uint64_t x = 0;
+                while (q < e && (unsigned)(unsigned char)*q - '0' <= 9) {
+                    x = x * 10 + (unsigned)(*q - '0');
+                    q++;
                 }
-            } else {
-                col[cc].valid[row] = 0;
+                if (FL_LIKELY(q > ts && q - ts <= 18 && (q == e || *q == ' ') &&
+                              (f->kind == K_I64 || x <= INT32_MAX))) {
+                    col[f->col].i[row] = (int64_t)x; /* < 10^18: no overflow */
+                    col[f->col].valid[row] = 1;
+                    continue;
+                }
             }
-            continue;
+            /* the general case: find the token's end, then store it */
+            while (q < e && *q != ' ')
+                q++;
+            why = store_field(a, b, row, i, (struct fl_str){ts, (size_t)(q - ts)}, &nodata);
+            if (FL_UNLIKELY(why != FL_REJ__COUNT))
+                goto bad;
         }
-        switch (f->kind) {
-        case K_I32:
-        case K_I64: {
-            int64_t v;
-            int r = parse_int(t.p, t.n, &v);
-            if (FL_UNLIKELY(r)) {
-                why = r == 1 ? FL_REJ_BAD_NUMBER : FL_REJ_NUMBER_RANGE;
-                goto bad;
-            }
-            if (f->kind == K_I32 && FL_UNLIKELY(v < INT32_MIN || v > INT32_MAX)) {
-                why = FL_REJ_NUMBER_RANGE;
-                goto bad;
-            }
-            col[cc].i[row] = v;
-            col[cc].valid[row] = 1;
-            break;
-        }
-        case K_IP:
-            if (FL_UNLIKELY(!valid_ip(t.p, t.n))) {
-                why = FL_REJ_BAD_IP;
-                goto bad;
-            }
-            put_str(a, b, cc, row, t.p, t.n);
-            break;
-        case K_ACTION:
-            if (t.n == 6 && memcmp(t.p, "ACCEPT", 6) == 0)
-                fl_set_sref(b, cc, row, a->r_accept);
-            else if (t.n == 6 && memcmp(t.p, "REJECT", 6) == 0)
-                fl_set_sref(b, cc, row, a->r_reject);
-            else {
-                why = FL_REJ_BAD_ACTION;
-                goto bad;
-            }
-            break;
-        case K_STATUS:
-            if (t.n == 2 && t.p[0] == 'O' && t.p[1] == 'K')
-                fl_set_sref(b, cc, row, a->r_ok);
-            else if (t.n == 6 && memcmp(t.p, "NODATA", 6) == 0) {
-                fl_set_sref(b, cc, row, a->r_nodata);
-                nodata = 1;
-            } else if (t.n == 8 && memcmp(t.p, "SKIPDATA", 8) == 0) {
-                fl_set_sref(b, cc, row, a->r_skip);
-                nodata = 2;
-            } else {
-                why = FL_REJ_BAD_VALUE;
-                goto bad;
-            }
-            break;
-        case K_EXTRA:
-            if (extra_add(a, i, t) < 0) {
-                why = FL_REJ_TOO_BIG;
-                goto bad;
-            }
-            break;
-        default:
-            put_str(a, b, cc, row, t.p, t.n);
-            break;
+        while (q < e && *q == ' ')
+            q++;
+        if (FL_UNLIKELY(q != e)) {
+            why = FL_REJ_FIELD_COUNT;
+            goto bad;
         }
     }
-    if (FL_UNLIKELY(why != FL_REJ__COUNT))
-        goto bad;
     if (a->has_extra) {
         if (fl_buf_addc(&a->extra, '}') < 0 ||
             fl_set_str(b, FL_COL_EXTRA, row, a->extra.p, a->extra.len) < 0) {
@@ -731,6 +778,15 @@ int fl__aws_line(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, cons
     a->last_row = row;
     return 1;
 bad:
+    /* A value error on a line with the wrong number of fields is a
+     * field_count reject: the fields were shifted, not bad. */
+    if (why != FL_REJ_FIELD_COUNT && why != FL_REJ_TOO_BIG && !a->csv) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            k += p[i] != ' ' && (i == 0 || p[i - 1] == ' ');
+        if (k != (size_t)a->nf)
+            why = FL_REJ_FIELD_COUNT;
+    }
     return do_reject(a, c, b, arena_mark, lineno, offset, why, p, n, err);
 }
 

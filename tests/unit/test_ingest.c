@@ -232,9 +232,12 @@ static char tmpdir[] = "/tmp/fl_test_ingest_XXXXXX";
 static const char *write_tmp(const char *name, const char *data, size_t n)
 {
     static char path[256];
-    if (!tmpdir[21] || tmpdir[20] == 'X')
+    static bool made;
+    if (!made) {
         if (!mkdtemp(tmpdir))
             UNIT_FAIL("mkdtemp");
+        made = true;
+    }
     snprintf(path, sizeof path, "%s/%s", tmpdir, name);
     FILE *f = fopen(path, "wb");
     if (!f)
