@@ -43,9 +43,10 @@ static int pq_sniff(const char *head, size_t n, const struct fl_objmeta *meta,
     return n >= 4 && memcmp(head, "PAR1", 4) == 0 ? 100 : 0;
 }
 
-static int pq_open(void *state, struct fl__pctx *c, struct fl_error *err)
+static void pq_close(void *state);
+
+static int open_object(struct pq_state *s, struct fl__pctx *c, struct fl_error *err)
 {
-    struct pq_state *s = state;
     FL_TRY(fl__input_read_all(c->in, PQ_OBJECT_MAX, &s->buf, &s->n, err));
     int rc = fl_pq_open_buf(&s->r, s->buf, s->n, c->source, err);
     if (rc < 0) {
@@ -73,8 +74,21 @@ static int pq_open(void *state, struct fl__pctx *c, struct fl_error *err)
         if (!s->tmp)
             return fl_error_set(err, FL_ENOMEM, "out of memory");
     }
-    fl_buf_init(&s->json, (size_t)1 << 24);
     return FL_OK;
+}
+
+/* On failure everything is released here: the reader calls close only
+ * after a successful open. */
+static int pq_open(void *state, struct fl__pctx *c, struct fl_error *err)
+{
+    struct pq_state *s = state;
+    fl_buf_init(&s->json, (size_t)1 << 24);
+    int rc = open_object(s, c, err);
+    if (rc < 0) {
+        pq_close(s);
+        memset(s, 0, sizeof *s);
+    }
+    return rc;
 }
 
 /* Append "key":value for an extra column to the JSON text. */
