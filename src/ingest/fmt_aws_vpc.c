@@ -559,7 +559,7 @@ static bool looks_like_header(const struct fl_str *tok, size_t k)
 
 /* Store token t as field i of the row.  Returns FL_REJ__COUNT if fine,
  * else the reject reason. */
-static inline enum fl_reject store_field(struct fl__aws *a, struct fl_batch *b, uint32_t row,
+static inline __attribute__((always_inline)) enum fl_reject store_field(struct fl__aws *a, struct fl_batch *b, uint32_t row,
                                          int i, struct fl_str t, int *nodata)
 {
     const struct afield *f = &a->f[i];
@@ -827,11 +827,11 @@ static int vpc_open(void *state, struct fl__pctx *c, struct fl_error *err)
 {
     struct vpc_state *s = state;
     FL_TRY(fl__aws_new(&s->aws, c->opts->aws_format, err));
+    if (c->opts->start_offset) /* resume: lines and offsets continue from there */
+        FL_TRY(fl__input_skip(c->in, c->opts->start_offset, err));
     s->lines = fl__lines_new(c->in, c->opts->line_cap, c->stats);
     if (!s->lines)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
-    if (c->opts->start_offset)
-        FL_TRY(fl__input_skip(c->in, c->opts->start_offset, err));
     return FL_OK;
 }
 

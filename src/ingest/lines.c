@@ -43,6 +43,7 @@ struct fl__lines *fl__lines_new(struct fl__input *in, size_t cap,
     l->in = in;
     l->st = st;
     l->line_cap = cap;
+    l->base = fl__input_offset(in); /* offsets stay stream offsets after a skip */
     l->size = cap + LINES_BLOCK;
     l->buf = fl_malloc(l->size);
     if (!l->buf) {

@@ -410,6 +410,31 @@ TEST(sniffing)
     ASSERT_EQ_STR(fl_reject_name(FL_REJ_LINE_TOO_LONG), "line_too_long");
 }
 
+/* Resume at a decompressed offset: offsets stay stream offsets and the
+ * resume point is the end of the last complete line. */
+TEST(reader_start_offset)
+{
+    const char *data = "2 10.0.0.1\n2 10.0.0.2\n2 10.0.0.3";
+    const char *path = write_tmp("resume.log", data, strlen(data));
+    struct fl_read_opts o;
+    memset(&o, 0, sizeof o);
+    o.aws_format = "${version} ${srcaddr}";
+    o.start_offset = 11;
+    fl_reader *r;
+    struct fl_error err;
+    ASSERT_EQ_INT(fl_reader_open(&r, path, &o, &err), 0);
+    struct fl_batch *b = fl_batch_new(0);
+    ASSERT_EQ_INT(fl_reader_next(r, b, &err), 2);
+    ASSERT_EQ_INT(b->col[FL_COL_SOURCE_OFFSET].i[0], 11);
+    ASSERT_EQ_INT(b->col[FL_COL_SOURCE_OFFSET].i[1], 22);
+    struct fl_str v = fl_get_str(b, FL_COL_SRCADDR, 0);
+    ASSERT_EQ_MEM(v.p, v.n, "10.0.0.2", 8);
+    ASSERT_EQ_INT(fl_reader_next(r, b, &err), 0);
+    ASSERT_EQ_INT(fl_reader_resume_offset(r), 32);
+    fl_reader_close(r);
+    fl_batch_free(b);
+}
+
 /* ---- line splitter ------------------------------------------------------- */
 
 TEST(lines_cap_crlf)
