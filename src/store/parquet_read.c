@@ -85,6 +85,14 @@ struct rstate {
     /* scratch for one step */
     uint8_t defs[STEP];
     uint32_t idxs[STEP];
+    uint32_t vix[STEP];        /* dictionary index by row (dictionary pages) */
+    uint32_t step_nn;          /* non-NULL values of the last step */
+    bool step_dict;            /* the last step came from a dictionary page */
+    /* dictionary entries already copied into the caller's batch: valid
+     * while ref_epoch[i] == the reader's epoch */
+    struct fl_sref *dref;
+    uint32_t *dref_epoch;
+    size_t dref_cap;
     int64_t vi[STEP];
     double vd[STEP];
     struct fl_str vs[STEP];
@@ -113,6 +121,9 @@ struct fl_pq_reader {
     struct rstate **st;        /* [n_leaves], lazily allocated */
     struct fl__codec *codec;
     struct fl_buf tmp;
+    uint32_t epoch;            /* batch fill generation (dictionary caches) */
+    const struct fl_batch *epoch_b;
+    size_t epoch_arena;        /* arena length after the last read */
 };
 
 /* ---- footer --------------------------------------------------------------- */
@@ -548,6 +559,8 @@ static void free_state(struct rstate *s)
     fl_free(s->dict_d);
     fl_free(s->dict_s);
     fl_free(s->pbuf);
+    fl_free(s->dref);
+    fl_free(s->dref_epoch);
     fl_free(s);
 }
 
@@ -841,6 +854,8 @@ static int load_dict(fl_pq_reader *r, struct rstate *s, const struct rleaf *lf,
     }
     s->n_dict = (uint32_t)n;
     s->has_dict = true;
+    if (s->dref_epoch)
+        memset(s->dref_epoch, 0, s->dref_cap * sizeof *s->dref_epoch);
     return FL_OK;
 }
 
@@ -1022,13 +1037,15 @@ static int decode_step(fl_pq_reader *r, struct rstate *s, const struct rleaf *lf
         }
         /* decode nn values, then spread them to the rows with defs==1 */
         uint32_t vi = 0;
+        s->step_nn = nn;
+        s->step_dict = s->page_dict;
         if (s->page_dict) {
             int g = fl__rle_dec_get(&s->idx, s->idxs, nn);
             if (g != (int)nn)
                 return fl_error_set(err, FL_ECORRUPT, "%s: column %s: dictionary indices end early",
                                     r->name, cn);
         }
-        for (uint32_t i = 0; i < k; i++) {
+        for (uint32_t i = 0; i < k && nn; i++) {
             if (!defs[i])
                 continue;
             uint32_t at = got + i;
@@ -1044,6 +1061,7 @@ static int decode_step(fl_pq_reader *r, struct rstate *s, const struct rleaf *lf
                     s->vd[at] = s->dict_d[x];
                 else
                     s->vs[at] = s->dict_s[x];
+                s->vix[at] = x;
                 continue;
             }
             size_t left = (size_t)(s->vend - s->vp);
@@ -1148,6 +1166,49 @@ static int store_step(fl_pq_reader *r, struct rstate *s, const struct rleaf *lf,
     int pt = lf->ptype;
     bool src_str = pt == PQ_BYTE_ARRAY || pt == PQ_FIXED_LEN_BYTE_ARRAY;
     bool src_dbl = pt == PQ_FLOAT || pt == PQ_DOUBLE;
+    if (s->step_nn == 0) {
+        memset(bc->valid + base, 0, k);
+        return FL_OK;
+    }
+    if (want_str && src_str && s->step_dict && s->n_dict) {
+        /* Dictionary strings: copy each entry into the batch once. */
+        if (s->dref_cap < s->n_dict) {
+            fl_free(s->dref);
+            fl_free(s->dref_epoch);
+            s->dref = fl_malloc(s->n_dict * sizeof *s->dref);
+            s->dref_epoch = fl_calloc(s->n_dict, sizeof *s->dref_epoch);
+            s->dref_cap = s->dref ? s->n_dict : 0;
+            if (!s->dref || !s->dref_epoch)
+                return fl_error_set(err, FL_ENOMEM, "out of memory");
+        }
+        uint32_t ep = r->epoch;
+        for (uint32_t i = 0; i < k; i++) {
+            uint32_t row = base + i;
+            if (!s->defs[i]) {
+                bc->valid[row] = 0;
+                continue;
+            }
+            uint32_t x = s->vix[i];
+            if (s->dref_epoch[x] != ep) {
+                struct fl_str v = s->dict_s[x];
+                if (v.n == 1 && v.p[0] == '-') {
+                    s->dref[x] = (struct fl_sref){UINT32_MAX, 0};
+                } else {
+                    int rc = fl_batch_intern(b, v.p, v.n, &s->dref[x]);
+                    if (rc < 0)
+                        return fl_error_set(err, rc, "%s: batch string arena full", r->name);
+                }
+                s->dref_epoch[x] = ep;
+            }
+            if (s->dref[x].off == UINT32_MAX) {
+                bc->valid[row] = 0;
+            } else {
+                bc->s[row] = s->dref[x];
+                bc->valid[row] = 1;
+            }
+        }
+        return FL_OK;
+    }
     for (uint32_t i = 0; i < k; i++) {
         uint32_t row = base + i;
         if (!s->defs[i]) {
@@ -1198,6 +1259,22 @@ static int store_step(fl_pq_reader *r, struct rstate *s, const struct rleaf *lf,
     return FL_OK;
 }
 
+/* Dictionary strings copied into a batch are reused by later rows of the
+ * same batch fill.  A new fill (another batch, an empty one, or an arena
+ * that shrank: reset) starts a new epoch, which invalidates them. */
+static void bump_epoch(fl_pq_reader *r, const struct fl_batch *b)
+{
+    if (b == r->epoch_b && b->n > 0 && b->arena_len >= r->epoch_arena)
+        return;
+    r->epoch_b = b;
+    if (++r->epoch == 0) {
+        r->epoch = 1;
+        for (int i = 0; i < r->n_leaves; i++)
+            if (r->st[i] && r->st[i]->dref_epoch)
+                memset(r->st[i]->dref_epoch, 0, r->st[i]->dref_cap * sizeof(uint32_t));
+    }
+}
+
 int fl_pq_read(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want, const int *cols,
                int n_cols, struct fl_batch *b, struct fl_error *err)
 {
@@ -1210,6 +1287,9 @@ int fl_pq_read(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want, const int 
     if (n > b->cap - b->n)
         n = b->cap - b->n;
     uint32_t base = b->n;
+    /* A batch that is empty or another batch: strings copied earlier are
+     * gone (the arena was reset). */
+    bump_epoch(r, b);
     /* every column starts NULL; requested ones are filled below */
     for (int c = 0; c < FL_NCOLS; c++)
         memset(b->col[c].valid + base, 0, n);
@@ -1243,6 +1323,7 @@ int fl_pq_read(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want, const int 
         }
     }
     b->n += n;
+    r->epoch_arena = b->arena_len;
     return (int)n;
 }
 
@@ -1269,6 +1350,9 @@ int fl_pq_read_text(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want, int l
     if (!s)
         return rc;
     rc = seek_leaf(r, s, rg, leaf, row0, err);
+    r->epoch_b = NULL; /* b->n does not move here: a fresh epoch per call */
+    bump_epoch(r, b);
+    r->epoch_b = NULL;
     uint32_t done = 0;
     while (rc == FL_OK && done < n) {
         rc = decode_step(r, s, lf, FL_MIN(n - done, (uint32_t)STEP), err);
