@@ -62,7 +62,14 @@ struct intel_list {
     uint32_t name; /* string id */
 };
 
-struct bref {
+/* Per-batch string references: string id -> where its bytes are in the
+ * current batch's arena.  A small open-addressing table (256 KiB, stays in
+ * L2) stamped with the batch generation, so a new batch empties it in O(1);
+ * filled to 3/4 at most, after that new strings are copied uncached. */
+#define SREF_BITS 14
+#define SREF_SLOTS (1u << SREF_BITS)
+struct sref_slot {
+    uint32_t id;
     uint32_t gen;
     struct fl_sref ref;
 };
@@ -93,8 +100,8 @@ struct fl_enricher {
     struct memo_ent memo[MEMO];
     unsigned memo_next;
     /* per-batch string references */
-    struct bref *bref;
-    size_t bref_cap;
+    struct sref_slot *sref;
+    uint32_t sref_used;
     uint32_t bgen;
     uint32_t scope_id[FL_SCOPE__COUNT], ft_id[FT__N];
     uint32_t id_egress, id_ingress, id_given, id_inferred, id_aws, id_azure;
@@ -404,7 +411,8 @@ int fl_enricher_open(fl_enricher **out, const fl_config *cfg, struct fl_error *e
         return rc;
     }
     e->cache = fl_calloc((size_t)CACHE_SETS * CACHE_WAYS, sizeof *e->cache);
-    if (!e->cache) {
+    e->sref = fl_calloc(SREF_SLOTS, sizeof *e->sref);
+    if (!e->cache || !e->sref) {
         fl_enricher_close(e);
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     }
@@ -435,7 +443,7 @@ void fl_enricher_close(fl_enricher *e)
     fl_free(e->iface_id);
     fl_free(e->iface_ip);
     fl_free(e->cache);
-    fl_free(e->bref);
+    fl_free(e->sref);
     fl_free(e);
 }
 
@@ -501,24 +509,27 @@ static inline int put(fl_enricher *e, struct fl_batch *b, int col, uint32_t row,
         fl_set_null(b, col, row);
         return FL_OK;
     }
-    if (id >= e->bref_cap) {
-        size_t cap = e->bref_cap ? e->bref_cap : 1024;
-        while (cap <= id)
-            cap *= 2;
-        struct bref *r = fl_realloc(e->bref, cap * sizeof *r);
-        if (!r)
-            return FL_ENOMEM;
-        memset(r + e->bref_cap, 0, (cap - e->bref_cap) * sizeof *r);
-        e->bref = r;
-        e->bref_cap = cap;
+    uint32_t h = (id * 2654435761u) >> (32 - SREF_BITS);
+    for (;;) {
+        struct sref_slot *sl = &e->sref[h];
+        if (sl->gen != e->bgen) { /* empty in this batch: copy the string */
+            struct fl_sref ref;
+            FL_TRY(fl_batch_intern(b, fl__str_get(&e->pool, id), fl__str_len(&e->pool, id), &ref));
+            if (e->sref_used < SREF_SLOTS / 4 * 3) {
+                sl->id = id;
+                sl->gen = e->bgen;
+                sl->ref = ref;
+                e->sref_used++;
+            }
+            fl_set_sref(b, col, row, ref);
+            return FL_OK;
+        }
+        if (sl->id == id) {
+            fl_set_sref(b, col, row, sl->ref);
+            return FL_OK;
+        }
+        h = (h + 1) & (SREF_SLOTS - 1);
     }
-    struct bref *r = &e->bref[id];
-    if (r->gen != e->bgen) {
-        FL_TRY(fl_batch_intern(b, fl__str_get(&e->pool, id), fl__str_len(&e->pool, id), &r->ref));
-        r->gen = e->bgen;
-    }
-    fl_set_sref(b, col, row, r->ref);
-    return FL_OK;
 }
 
 static uint32_t service_id(fl_enricher *e, int64_t proto, int64_t port)
@@ -705,10 +716,10 @@ static int enrich_row(fl_enricher *e, struct fl_batch *b, uint32_t r)
 int fl_enrich_batch(fl_enricher *e, struct fl_batch *b, struct fl_error *err)
 {
     if (++e->bgen == 0) { /* wrapped: forget every reference */
-        if (e->bref)
-            memset(e->bref, 0, e->bref_cap * sizeof *e->bref);
+        memset(e->sref, 0, SREF_SLOTS * sizeof *e->sref);
         e->bgen = 1;
     }
+    e->sref_used = 0;
     for (uint32_t r = 0; r < b->n; r++) {
         int rc = enrich_row(e, b, r);
         if (rc)
