@@ -149,8 +149,9 @@ elif [ -f bench/ingest.sh ]; then
 elif has ingest; then
   echo "== ingest: flowsift ingest (.gz -> dataset) vs DuckDB COPY read_csv -> Parquet zstd (2 threads)"
   H=$OUT/ingest-home
-  bench_measure ingest "flowsift ingest .gz -> fresh dataset" "$N" "$RUNS" --setup "rm -rf '$H'" -- \
-    env FLOWSIFT_HOME="$H" "$FL" ingest --quiet "$BENCH_GZ"
+  NOENR=; "$FL" ingest --help | grep -q -- --no-enrich && NOENR=--no-enrich # the same work as DuckDB
+  bench_measure ingest "flowsift ingest $NOENR .gz -> fresh dataset" "$N" "$RUNS" --setup "rm -rf '$H'" -- \
+    env FLOWSIFT_HOME="$H" "$FL" ingest --quiet $NOENR "$BENCH_GZ"
   OURS=$BENCH_MEDIAN
   OUR_BYTES=$(find "$H/data" -name '*.parquet' -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
   bench_measure ingest "DuckDB COPY (read_csv .gz) TO parquet zstd" "$N" "$RUNS" --setup "rm -f '$OUT/duck.parquet'" -- \
