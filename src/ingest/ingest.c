@@ -271,11 +271,14 @@ int fl_reader_next(fl_reader *r, struct fl_batch *b, struct fl_error *err)
         return 0;
     if (fl_batch_full(b))
         return fl_error_set(err, FL_EINVAL, "fl_reader_next: the batch is full");
+    uint32_t n0 = b->n;
     int rc = r->fmt->next(r->state, &r->ctx, b, err);
     r->stats.bytes_in = fl__input_bytes_in(r->in);
     r->stats.bytes = fl__input_offset(r->in);
-    if (rc > 0)
-        r->stats.records_parsed += (uint64_t)rc;
+    /* rows appended count as parsed even when the call ends in an error
+     * (strict mode, truncated gzip): they are in the batch */
+    if (b->n > n0)
+        r->stats.records_parsed += b->n - n0;
     r->stats.records_read = r->stats.records_parsed + r->stats.records_rejected;
     if (rc < 0) {
         r->failed = rc;

@@ -105,6 +105,10 @@ static uint64_t run(int fd, const struct fl_read_opts *o, uint32_t batch_rows,
         rows += (uint64_t)n;
         fl_batch_reset(b);
     }
+    if (n < 0) { /* rows appended before an object error stay valid */
+        check_batch(b, &last, offs, n_offs, cap_offs);
+        rows += b->n;
+    }
     const struct fl_ingest_stats *s = fl_reader_stats(r);
     CHECK(s->records_read == s->records_parsed + s->records_rejected);
     CHECK(s->records_parsed == rows);

@@ -80,6 +80,9 @@ check_eq walk/rows "$(wc -l <"$FL_TMP/out")" 4
 "$FL" cat field_count.log good.log.gz --strict >"$FL_TMP/out" 2>"$FL_TMP/err"
 check_eq strict/exit "$?" 2
 check strict/where grep -q '^flowsift: field_count.log:3: field_count: ' "$FL_TMP/err"
+check_eq strict/stops-at-first-file "$(wc -l <"$FL_TMP/out")" 1
+"$FL" cat field_count.log --strict --stats >"$FL_TMP/out" 2>"$FL_TMP/err"
+check strict/counts grep -q '^input field_count.log .*records_read=2 records_parsed=1 records_rejected=1' "$FL_TMP/err"
 # -- --rejects keeps each rejected line whole
 "$FL" cat field_count.log bad_ip.log --rejects "$FL_TMP/rej.txt" >/dev/null 2>&1
 check_eq rejects/count "$(wc -l <"$FL_TMP/rej.txt")" 6
