@@ -72,6 +72,7 @@ struct wcol {
     uint64_t chunk_values, chunk_nulls, chunk_usize;
     bool used_plain, used_dict;
     uint64_t dict_vals;   /* non-NULL values in dictionary pages */
+    uint64_t dict_seen;   /* non-NULL values given to the dictionary */
     /* statistics */
     bool has_minmax;
     int64_t min_i, max_i;
@@ -324,14 +325,14 @@ static int dict_grow(struct wcol *c)
 
 static void dict_clear(struct wcol *c)
 {
-    if (c->n_dict) {
+    if (c->n_dict && c->ht_cap) {
         if (c->is_str)
             memset(c->hts, 0, (size_t)c->ht_cap * sizeof *c->hts);
         else
             memset(c->hti, 0, (size_t)c->ht_cap * sizeof *c->hti);
-        if (c->small_used)
-            memset(c->small, 0, SMALL_MAX * sizeof *c->small);
     }
+    if (c->small_used)
+        memset(c->small, 0, SMALL_MAX * sizeof *c->small);
     c->small_used = false;
     c->n_dict = 0;
     c->dict.len = 0;
@@ -388,6 +389,8 @@ static int dict_int(fl_pq_writer *w, struct wcol *c, int64_t v, uint32_t *idx_ou
         }
         return rc;
     }
+    if (FL_UNLIKELY(!c->ht_cap))
+        FL_TRY(dict_grow(c)); /* tables are allocated on first use */
     uint32_t h32 = (uint32_t)fl_hash64((uint64_t)v);
     uint32_t mask = c->ht_cap - 1;
     uint32_t h = h32 & mask;
@@ -413,6 +416,8 @@ static int dict_int(fl_pq_writer *w, struct wcol *c, int64_t v, uint32_t *idx_ou
 static int dict_str(fl_pq_writer *w, struct wcol *c, const char *p, size_t n,
                     uint32_t *idx_out)
 {
+    if (FL_UNLIKELY(!c->ht_cap))
+        FL_TRY(dict_grow(c));
     uint32_t h32 = (uint32_t)fl_hash_bytes(p, n, 0x5eed);
     uint32_t mask = c->ht_cap - 1;
     uint32_t h = h32 & mask;
@@ -578,7 +583,8 @@ static inline void prefetch_value(const struct wcol *c, const struct fl_batch *b
     if (c->is_str) {
         struct fl_sref ref = b->col[c->field].s[r];
         uint32_t h = (uint32_t)fl_hash_bytes(b->arena + ref.off, ref.len, 0x5eed);
-        __builtin_prefetch(&c->hts[h & (c->ht_cap - 1)]);
+        if (c->hts)
+            __builtin_prefetch(&c->hts[h & (c->ht_cap - 1)]);
     } else {
         int64_t v = b->col[c->field].i[r];
         if ((uint64_t)v < SMALL_MAX) {
@@ -586,7 +592,8 @@ static inline void prefetch_value(const struct wcol *c, const struct fl_batch *b
                 __builtin_prefetch(&c->small[v]);
         } else {
             uint32_t h = (uint32_t)fl_hash64((uint64_t)v);
-            __builtin_prefetch(&c->hti[h & (c->ht_cap - 1)]);
+            if (c->hti)
+                __builtin_prefetch(&c->hti[h & (c->ht_cap - 1)]);
         }
     }
 }
@@ -637,6 +644,17 @@ static int add_column(fl_pq_writer *w, struct wcol *c, const struct fl_batch *b,
                             return rc;
                     }
                     c->page_nonnull++;
+                    if (c->dict_on && (++c->dict_seen & 8191) == 0 &&
+                        (uint64_t)c->n_dict * 4 > c->dict_seen * 3) {
+                        /* mostly distinct: the dictionary costs lookups and
+                         * saves nothing; the rest of the chunk is PLAIN */
+                        c->defs[c->page_n++] = v;
+                        k++;
+                        FL_TRY(flush_page(w, c, err));
+                        c->dict_on = false;
+                        c->last_ok = false;
+                        break;
+                    }
                 }
                 c->defs[c->page_n++] = v;
                 if (!c->dict_on && c->plain.len >= PAGE_BYTES_MAX) {
@@ -742,6 +760,7 @@ static int flush_row_group(fl_pq_writer *w, struct fl_error *err)
         dict_clear(c);
         c->n_hashed = 0;
         c->dict_vals = 0;
+        c->dict_seen = 0;
         c->dict_on = true;
         c->last_ok = false;
     }
@@ -923,10 +942,6 @@ int fl_pq_writer_open(fl_pq_writer **out, const char *path,
         fl_buf_init(&c->chunk, CHUNK_LIMIT);
         fl_buf_init(&c->min_s, CHUNK_LIMIT);
         fl_buf_init(&c->max_s, CHUNK_LIMIT);
-        if (dict_grow(c) < 0) {
-            free_writer(w);
-            return fl_error_set(err, FL_ENOMEM, "out of memory");
-        }
     }
     w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->fd < 0) {

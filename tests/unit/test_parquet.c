@@ -367,6 +367,56 @@ TEST(dictionary_fallback)
     unlink(p);
 }
 
+TEST(dictionary_reset_between_row_groups)
+{
+    /* each row group has its own dictionary: small ints (direct map), big
+     * ints (hash) and strings, in a different order per row group */
+    const char *p = tmp_path();
+    struct fl_pq_write_opts o;
+    fl_pq_write_opts_default(&o);
+    o.row_group_rows = 1000;
+    struct fl_error e = {0};
+    fl_pq_writer *w;
+    ASSERT_EQ_INT(fl_pq_writer_open(&w, p, &o, &e), FL_OK);
+    struct fl_batch *b = fl_batch_new(3000);
+    for (uint32_t i = 0; i < 3000; i++) {
+        int r = fl_batch_add_row(b);
+        uint32_t g = i / 1000;
+        int64_t v = g == 1 ? 7 : (int64_t)((i + g) % 2) + 2;
+        fl_set_i64(b, FL_COL_VERSION, (uint32_t)r, v);
+        fl_set_i64(b, FL_COL_BYTES, (uint32_t)r, v * 1000000007LL);
+        fl_set_str(b, FL_COL_ACTION, (uint32_t)r, v == 2 ? "two" : v == 3 ? "three" : "seven",
+                   v == 2 ? 3 : 5);
+    }
+    ASSERT_EQ_INT(fl_pq_writer_add(w, b, NULL, 0, &e), FL_OK);
+    ASSERT_EQ_INT(fl_pq_writer_close(w, &e), FL_OK);
+    fl_pq_reader *r;
+    ASSERT_EQ_INT(fl_pq_open(&r, p, &e), FL_OK);
+    ASSERT_EQ_INT(fl_pq_num_row_groups(r), 3);
+    int cols[] = {FL_COL_VERSION, FL_COL_BYTES, FL_COL_ACTION};
+    struct fl_batch *o2 = fl_batch_new(1000);
+    for (int g = 0; g < 3; g++) {
+        fl_batch_reset(o2);
+        ASSERT_EQ_INT(fl_pq_read(r, g, 0, 1000, cols, 3, o2, &e), 1000);
+        for (uint32_t i = 0; i < 1000; i++) {
+            int64_t v = b->col[FL_COL_VERSION].i[(uint32_t)g * 1000 + i];
+            ASSERT_EQ_INT(o2->col[FL_COL_VERSION].i[i], v);
+            ASSERT(o2->col[FL_COL_BYTES].i[i] == v * 1000000007LL);
+            struct fl_str s = fl_get_str(o2, FL_COL_ACTION, i);
+            struct fl_str x = fl_get_str(b, FL_COL_ACTION, (uint32_t)g * 1000 + i);
+            ASSERT_EQ_MEM(s.p, s.n, x.p, x.n);
+        }
+        struct fl_pq_colstats st;
+        ASSERT_EQ_INT(fl_pq_rg_stats(r, g, FL_COL_VERSION, &st), FL_OK);
+        ASSERT_EQ_INT(st.min_i, g == 1 ? 7 : 2);
+        ASSERT_EQ_INT(st.max_i, g == 1 ? 7 : 3);
+    }
+    fl_batch_free(o2);
+    fl_batch_free(b);
+    fl_pq_close(r);
+    unlink(p);
+}
+
 TEST(random_access_reads)
 {
     const char *p = tmp_path();
