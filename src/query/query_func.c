@@ -21,6 +21,9 @@ int fl__qparse_ts(const char *s, size_t n, int64_t *us);
 
 #define US_PER_DAY 86400000000LL
 #define US_PER_SEC 1000000LL
+/* Timestamps are kept within +-100000 years so that date arithmetic cannot
+ * overflow. */
+#define TS_MAX_US (100000LL * 366 * US_PER_DAY)
 
 enum qfn {
     F_NONE = 0, F_LOWER, F_UPPER, F_SUBSTR, F_SPLIT_PART, F_CONCAT, F_LENGTH, F_TRIM, F_LTRIM,
@@ -956,31 +959,41 @@ static int arith(struct qeval *ev, const struct qnode *n, const struct qval *x, 
             return FL_OK;
         }
         if (isnum(y->t)) {
-            *out = mkint((int64_t)((double)x->i * as_dbl(y)), x->t);
+            double m = (double)x->i * as_dbl(y);
+            if (!(m > -9.2e18 && m < 9.2e18))
+                return fl__qerr(ev->q, n->pos, FL_ERANGE, "interval out of range");
+            *out = mkint((int64_t)m, x->t);
             return FL_OK;
         }
         t = y;
         iv = x;
     } else if (isnum(x->t) && (y->t == QT_IDS || y->t == QT_IYM)) {
-        *out = mkint((int64_t)((double)y->i * as_dbl(x)), y->t);
+        double m = (double)y->i * as_dbl(x);
+        if (!(m > -9.2e18 && m < 9.2e18))
+            return fl__qerr(ev->q, n->pos, FL_ERANGE, "interval out of range");
+        *out = mkint((int64_t)m, y->t);
         return FL_OK;
     }
     if (x->t == QT_TS && y->t == QT_TS) {
-        *out = mkint(x->i - y->i, QT_IDS);
+        int64_t d;
+        if (__builtin_sub_overflow(x->i, y->i, &d))
+            return fl__qerr(ev->q, n->pos, FL_ERANGE, "interval out of range");
+        *out = mkint(d, QT_IDS);
         return FL_OK;
     }
-    if (t->t == QT_DATE) {
-        if (iv->t == QT_IYM)
-            *out = mkint(add_months_days(t->i, sign * iv->i), QT_DATE);
-        else
-            *out = mkint(floordiv(t->i * US_PER_DAY + sign * iv->i, US_PER_DAY), QT_DATE);
+    int64_t us, r;
+    if (iv->t == QT_IYM) {
+        if (iv->i > 1200000 || iv->i < -1200000 || t->i > TS_MAX_US || t->i < -TS_MAX_US)
+            return fl__qerr(ev->q, n->pos, FL_ERANGE, "%s out of range", fl__qtype_name(t->t));
+        *out = t->t == QT_DATE ? mkint(add_months_days(t->i, sign * iv->i), QT_DATE)
+                               : mkint(ts_add_months(t->i, sign * iv->i), QT_TS);
         return FL_OK;
     }
-    if (t->t == QT_TS) {
-        if (iv->t == QT_IYM)
-            *out = mkint(ts_add_months(t->i, sign * iv->i), QT_TS);
-        else
-            *out = mkint(t->i + sign * iv->i, QT_TS);
+    if (__builtin_mul_overflow(t->i, t->t == QT_DATE ? US_PER_DAY : 1, &us) ||
+        __builtin_add_overflow(us, sign * iv->i, &r) || r > TS_MAX_US || r < -TS_MAX_US)
+        return fl__qerr(ev->q, n->pos, FL_ERANGE, "%s out of range", fl__qtype_name(t->t));
+    if (t->t == QT_DATE || t->t == QT_TS) {
+        *out = t->t == QT_DATE ? mkint(floordiv(r, US_PER_DAY), QT_DATE) : mkint(r, QT_TS);
         return FL_OK;
     }
     return fl__qerr(ev->q, n->pos, FL_EINTERNAL, "bad arithmetic operands");
@@ -1598,7 +1611,7 @@ static int eval_func(struct qeval *ev, const struct qnode *n, struct qval *out)
         return date_format(ev, as_us(&a[0]), &a[1], n->pos, out);
     case F_FROM_UNIXTIME: {
         double s = as_dbl(&a[0]);
-        if (!(s > -9e12 && s < 9e12))
+        if (!(s > -3e12 && s < 3e12))
             return fl__qerr(ev->q, n->pos, FL_ERANGE, "from_unixtime: value out of range");
         *out = mkint(a[0].t == QT_INT ? a[0].i * US_PER_SEC : (int64_t)llround(s * 1e6), QT_TS);
         return FL_OK;
@@ -1620,10 +1633,16 @@ static int eval_func(struct qeval *ev, const struct qnode *n, struct qval *out)
             return rterr(ev, n->a[0]->pos, "date_add: unknown unit '%s'", "?");
         int64_t us = as_us(&a[2]), r;
         if (u >= 6) {
-            int64_t months = a[1].i * (u == 6 ? 1 : u == 7 ? 3 : 12);
+            int64_t months = 0;
+            if (__builtin_mul_overflow(a[1].i, (int64_t)(u == 6 ? 1 : u == 7 ? 3 : 12), &months) ||
+                months > 1200000 || months < -1200000 || us > TS_MAX_US || us < -TS_MAX_US)
+                return fl__qerr(ev->q, n->pos, FL_ERANGE, "date_add: result out of range");
             r = ts_add_months(us, months);
         } else {
-            r = us + a[1].i * unit_us[u];
+            int64_t d;
+            if (__builtin_mul_overflow(a[1].i, unit_us[u], &d) || __builtin_add_overflow(us, d, &r) ||
+                r > TS_MAX_US || r < -TS_MAX_US)
+                return fl__qerr(ev->q, n->pos, FL_ERANGE, "date_add: result out of range");
         }
         *out = a[2].t == QT_DATE ? mkint(floordiv(r, US_PER_DAY), QT_DATE) : mkint(r, QT_TS);
         return FL_OK;

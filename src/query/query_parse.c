@@ -291,15 +291,22 @@ static int parse_expr(struct parser *p, struct qnode **out);
 /* Parse 'yyyy-mm-dd' into days.  FL_OK or FL_EPARSE. */
 static int parse_date_text(const char *s, size_t n, int64_t *days)
 {
-    unsigned y, m, d;
-    char tail;
-    char buf[32];
-    if (n == 0 || n >= sizeof buf)
+    unsigned y = 0, m = 0, d = 0;
+    if (n != 10 || s[4] != '-' || s[7] != '-')
         return FL_EPARSE;
-    memcpy(buf, s, n);
-    buf[n] = 0;
-    if (sscanf(buf, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3)
-        return FL_EPARSE;
+    for (size_t i = 0; i < 10; i++) {
+        if (i == 4 || i == 7)
+            continue;
+        if (s[i] < '0' || s[i] > '9')
+            return FL_EPARSE;
+        unsigned dg = (unsigned)(s[i] - '0');
+        if (i < 4)
+            y = y * 10 + dg;
+        else if (i < 7)
+            m = m * 10 + dg;
+        else
+            d = d * 10 + dg;
+    }
     if (m < 1 || m > 12 || d < 1 || d > 31)
         return FL_EPARSE;
     static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -542,7 +549,8 @@ static int parse_call(struct parser *p, const struct qtoken *name, struct qnode 
     struct qnode *n = newnode(p, agg ? N_AGG : N_FUNC, name->pos, na);
     if (!n)
         return NOMEM(p);
-    memcpy(n->a, args, sizeof *args * (size_t)na);
+    if (na)
+        memcpy(n->a, args, sizeof *args * (size_t)na);
     n->name = p->q->sql + name->pos;
     n->name_len = name->len;
     n->fn = (uint16_t)agg;
