@@ -600,8 +600,7 @@ int fl__gen_truth_write(struct gen_ctx *c, const char *format_name)
     FL_TRY(fl__gen_mkdirs(path, c->err));
     FILE *f = fopen(path, "w");
     if (!f)
-        return fl_error_sys(c->err, FL_EIO, errno, "generate: cannot write %s: %s", path,
-                            strerror(errno));
+        return fl_error_sys(c->err, FL_EIO, errno, "generate: cannot write %s", path);
     const struct fl_gen_totals *t = &c->tot;
     fprintf(f, "{\"format\":\"%s\",\"seed\":%llu,\"records\":%llu,\"objects\":%llu,"
                "\"nodata\":%llu,\"skipdata\":%llu,\"accept\":%llu,\"reject\":%llu,"
@@ -815,13 +814,11 @@ int fl__gen_mkdirs(const char *path, struct fl_error *err)
             continue;
         *p = 0;
         if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-            return fl_error_sys(err, FL_EIO, errno, "generate: cannot create %s: %s", tmp,
-                                strerror(errno));
+            return fl_error_sys(err, FL_EIO, errno, "generate: cannot create %s", tmp);
         *p = '/';
     }
     if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-        return fl_error_sys(err, FL_EIO, errno, "generate: cannot create %s: %s", tmp,
-                            strerror(errno));
+        return fl_error_sys(err, FL_EIO, errno, "generate: cannot create %s", tmp);
     return FL_OK;
 }
 
@@ -891,16 +888,15 @@ int fl__gen_sink_open(struct gen_sink *s, const char *path, int gz)
     snprintf(s->tmp, sizeof s->tmp, "%.*s.%s.tmp", (int)dirlen, path, base ? base + 1 : path);
     s->f = fopen(s->tmp, "wb");
     if (!s->f)
-        return fl_error_sys(s->err, FL_EIO, errno, "generate: cannot write %s: %s", path,
-                            strerror(errno));
+        return fl_error_sys(s->err, FL_EIO, errno, "generate: cannot write %s", path);
     return FL_OK;
 }
 
 static int write_out(struct gen_sink *s, const void *p, size_t n)
 {
     if (n && fwrite(p, 1, n, s->f) != n)
-        return fl_error_sys(s->err, FL_EIO, errno, "generate: write failed on %s: %s",
-                            s->path[0] ? s->path : "stdout", strerror(errno));
+        return fl_error_sys(s->err, FL_EIO, errno, "generate: write failed on %s",
+                            s->path[0] ? s->path : "stdout");
     s->tot->bytes_out += n;
     return FL_OK;
 }
@@ -964,8 +960,7 @@ int fl__gen_sink_close(struct gen_sink *s)
         rc = fl_error_sys(s->err, FL_EIO, errno, "generate: write failed on %s", s->path);
     s->f = NULL;
     if (rc == FL_OK && rename(s->tmp, s->path) != 0)
-        rc = fl_error_sys(s->err, FL_EIO, errno, "generate: cannot rename %s: %s", s->tmp,
-                          strerror(errno));
+        rc = fl_error_sys(s->err, FL_EIO, errno, "generate: cannot rename %s", s->tmp);
     if (rc != FL_OK)
         unlink(s->tmp);
     else
