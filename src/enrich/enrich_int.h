@@ -47,8 +47,11 @@ struct fl__rmap_builder {
     struct fl__rmap_item *it;
     size_t n, cap, limit;
 };
+struct fl__r4 {
+    uint32_t lo, hi, val;       /* one IPv4 range (host order): one cache line */
+};
 struct fl__rmap {
-    uint32_t *lo4, *hi4, *val4; /* IPv4 ranges (host order) */
+    struct fl__r4 *r4;          /* IPv4 ranges, sorted */
     size_t n4;
     uint32_t *idx4;             /* 65 537 bucket starts, or NULL if small */
     fl_u128 *lo6, *hi6;         /* everything else, 128-bit */

@@ -204,10 +204,8 @@ static int split_store(struct fl__rmap *m, const struct outv *o)
             n6++;
     }
     if (n4) {
-        m->lo4 = fl_malloc(n4 * sizeof *m->lo4);
-        m->hi4 = fl_malloc(n4 * sizeof *m->hi4);
-        m->val4 = fl_malloc(n4 * sizeof *m->val4);
-        if (!m->lo4 || !m->hi4 || !m->val4)
+        m->r4 = fl_malloc(n4 * sizeof *m->r4);
+        if (!m->r4)
             return FL_ENOMEM;
     }
     if (n6) {
@@ -227,9 +225,7 @@ static int split_store(struct fl__rmap *m, const struct outv *o)
         if (r->hi >= V4BASE && r->lo <= V4LAST) {
             fl_u128 lo = r->lo < V4BASE ? V4BASE : r->lo;
             fl_u128 hi = r->hi > V4LAST ? V4LAST : r->hi;
-            m->lo4[m->n4] = (uint32_t)(lo - V4BASE);
-            m->hi4[m->n4] = (uint32_t)(hi - V4BASE);
-            m->val4[m->n4++] = r->val;
+            m->r4[m->n4++] = (struct fl__r4){(uint32_t)(lo - V4BASE), (uint32_t)(hi - V4BASE), r->val};
         }
         if (r->hi > V4LAST) {
             m->lo6[m->n6] = r->lo > V4LAST ? r->lo : V4LAST + 1;
@@ -244,7 +240,7 @@ static int split_store(struct fl__rmap *m, const struct outv *o)
         size_t j = 0;
         for (uint32_t bkt = 0; bkt < 65536; bkt++) {
             uint32_t start = bkt << 16;
-            while (j < m->n4 && m->hi4[j] < start)
+            while (j < m->n4 && m->r4[j].hi < start)
                 j++;
             m->idx4[bkt] = (uint32_t)j;
         }
@@ -255,9 +251,7 @@ static int split_store(struct fl__rmap *m, const struct outv *o)
 
 void fl__rmap_free(struct fl__rmap *m)
 {
-    fl_free(m->lo4);
-    fl_free(m->hi4);
-    fl_free(m->val4);
+    fl_free(m->r4);
     fl_free(m->idx4);
     fl_free(m->lo6);
     fl_free(m->hi6);
@@ -271,7 +265,7 @@ uint32_t fl__rmap_get(const struct fl__rmap *m, const struct fl_ip *ip)
         if (!m->n4)
             return 0;
         uint32_t k = fl__ip_v4(ip);
-        size_t lo = 0, hi = m->n4; /* search [lo, hi) for last lo4 <= k */
+        size_t lo = 0, hi = m->n4; /* search [lo, hi) for the last lo <= k */
         if (m->idx4) {
             lo = m->idx4[k >> 16];
             hi = m->idx4[(k >> 16) + 1] + 1;
@@ -282,12 +276,12 @@ uint32_t fl__rmap_get(const struct fl__rmap *m, const struct fl_ip *ip)
         }
         while (hi - lo > 1) {
             size_t mid = lo + (hi - lo) / 2;
-            if (m->lo4[mid] <= k)
+            if (m->r4[mid].lo <= k)
                 lo = mid;
             else
                 hi = mid;
         }
-        return m->lo4[lo] <= k && k <= m->hi4[lo] ? m->val4[lo] : 0;
+        return m->r4[lo].lo <= k && k <= m->r4[lo].hi ? m->r4[lo].val : 0;
     }
     if (!m->n6)
         return 0;
