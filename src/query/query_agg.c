@@ -418,15 +418,22 @@ static int update(struct qgroups *g, int j, struct astate *st, struct qval *v, s
 int fl__qgroups_add(struct qgroups *g, struct qeval *ev)
 {
     struct qsel *s = g->s;
-    for (int k = 0; k < g->nk; k++)
-        FL_TRY(fl__qeval(ev, s->group[k], &g->keybuf[k]));
+    for (int k = 0; k < g->nk; k++) {
+        const struct qnode *e = s->group[k];
+        if (e->kind == N_SLOT) /* a plain column: no evaluator call */
+            g->keybuf[k] = ev->row[e->slot];
+        else
+            FL_TRY(fl__qeval(ev, e, &g->keybuf[k]));
+    }
     int64_t gid = g->nk ? find_group(g) : 0;
     if (gid < 0)
         return (int)gid;
     for (int j = 0; j < g->na; j++) {
         const struct qagg *a = &s->aggs[j];
         struct qval v = QV_NULL, v2 = QV_NULL;
-        if (a->arg)
+        if (a->arg && a->arg->kind == N_SLOT)
+            v = ev->row[a->arg->slot];
+        else if (a->arg)
             FL_TRY(fl__qeval(ev, a->arg, &v));
         if (a->arg2 && (a->fn == AG_MIN_BY || a->fn == AG_MAX_BY))
             FL_TRY(fl__qeval(ev, a->arg2, &v2));
