@@ -88,6 +88,22 @@ const char *fl_pq_kv(const fl_pq_reader *r, const char *key);
 int fl_pq_read(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want,
                const int *cols, int n_cols, struct fl_batch *b, struct fl_error *err);
 
+/*
+ * Dictionary codes of string column col for rows [row0, row0 + want) of row
+ * group rg (for the query engine: group and compare by code, decode once):
+ * codes[i] = index into *dict_out, or -1 for NULL (and for "-").  *dict_out
+ * / *n_dict_out are the chunk's dictionary, valid until this column is read
+ * in another row group or the reader is closed (may be NULL/0 if the range
+ * is all NULL).
+ * @return rows (>= 0); FL_EUNSUPPORTED if the range has PLAIN (non-
+ * dictionary) values or the column is not a string column - read it with
+ * fl_pq_read instead; FL_ENOTFOUND if the file lacks the column; < 0 on a
+ * corrupt file.
+ */
+int fl_pq_read_codes(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want, int col,
+                     int32_t *codes, const struct fl_str **dict_out, uint32_t *n_dict_out,
+                     struct fl_error *err);
+
 /* ---- every column of the file, catalog or not (AWS Parquet input) -------- */
 /* Number of leaf columns in the file's schema. */
 int fl_pq_n_columns(const fl_pq_reader *r);

@@ -1384,3 +1384,59 @@ int fl_pq_read_text(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want, int l
     }
     return (int)n;
 }
+
+int fl_pq_read_codes(fl_pq_reader *r, int rg, uint64_t row0, uint32_t want, int col,
+                     int32_t *codes, const struct fl_str **dict_out, uint32_t *n_dict_out,
+                     struct fl_error *err)
+{
+    *dict_out = NULL;
+    *n_dict_out = 0;
+    if (rg < 0 || rg >= r->n_rg || col < 0 || col >= FL_NCOLS)
+        return fl_error_set(err, FL_EINVAL, "bad arguments to fl_pq_read_codes");
+    int li = r->col_leaf[col];
+    if (li < 0)
+        return FL_ENOTFOUND;
+    const struct rleaf *lf = &r->leaves[li];
+    if (lf->ptype != PQ_BYTE_ARRAY)
+        return FL_EUNSUPPORTED;
+    uint64_t rows = (uint64_t)r->rg_rows[rg];
+    if (row0 >= rows)
+        return 0;
+    uint32_t n = (uint32_t)FL_MIN((uint64_t)want, rows - row0);
+    int rc = FL_OK;
+    struct rstate *s = get_state(r, li, rg, err, &rc);
+    if (!s)
+        return rc;
+    rc = seek_leaf(r, s, rg, li, row0, err);
+    uint32_t done = 0;
+    while (rc >= 0 && done < n) {
+        rc = decode_step(r, s, lf, FL_MIN(n - done, (uint32_t)STEP), err);
+        if (rc < 0)
+            break;
+        uint32_t k = (uint32_t)rc;
+        if (s->step_nn && !s->step_dict) {
+            /* a PLAIN page: the caller reads this range with fl_pq_read */
+            s->rg = -1;
+            return FL_EUNSUPPORTED;
+        }
+        for (uint32_t i = 0; i < k; i++) {
+            int32_t code = -1;
+            if (s->defs[i]) {
+                struct fl_str v = s->dict_s[s->vix[i]];
+                if (!(v.n == 1 && v.p[0] == '-'))
+                    code = (int32_t)s->vix[i];
+            }
+            codes[done + i] = code;
+        }
+        done += k;
+    }
+    if (rc < 0) {
+        s->rg = -1;
+        return rc;
+    }
+    if (s->has_dict) {
+        *dict_out = s->dict_s;
+        *n_dict_out = s->n_dict;
+    }
+    return (int)n;
+}

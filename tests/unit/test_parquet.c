@@ -417,6 +417,61 @@ TEST(dictionary_reset_between_row_groups)
     unlink(p);
 }
 
+TEST(dictionary_codes)
+{
+    const char *p = tmp_path();
+    struct fl_pq_write_opts o;
+    fl_pq_write_opts_default(&o);
+    o.row_group_rows = 7000;
+    o.page_rows = 1000;
+    write_file(p, 20000, &o);
+    struct fl_error e = {0};
+    fl_pq_reader *r;
+    ASSERT_EQ_INT(fl_pq_open(&r, p, &e), FL_OK);
+    int32_t codes[3000];
+    const struct fl_str *dict;
+    uint32_t nd;
+    for (int g = 0; g < 3; g++) {
+        uint64_t rows = fl_pq_rg_rows(r, g);
+        for (uint64_t row = 0; row < rows; row += 3000) {
+            int got = fl_pq_read_codes(r, g, row, 3000, FL_COL_ACTION, codes, &dict, &nd, &e);
+            ASSERT_EQ_INT(got, FL_MIN(3000, rows - row));
+            for (int i = 0; i < got; i++) {
+                uint64_t k = (uint64_t)g * 7000 + row + (uint64_t)i;
+                if (k % 10 == 0) {
+                    ASSERT_EQ_INT(codes[i], -1); /* "-" */
+                } else {
+                    ASSERT(codes[i] >= 0 && (uint32_t)codes[i] < nd);
+                    const char *want = k % 2 ? "ACCEPT" : "REJECT";
+                    ASSERT_EQ_MEM(dict[codes[i]].p, dict[codes[i]].n, want, 6);
+                }
+            }
+        }
+    }
+    /* integer columns are not for codes; a missing column is not found */
+    ASSERT_EQ_INT(fl_pq_read_codes(r, 0, 0, 10, FL_COL_START, codes, &dict, &nd, &e),
+                  FL_EUNSUPPORTED);
+    ASSERT_EQ_INT(fl_pq_read_codes(r, 0, 0, 10, FL_COL_REGION, codes, &dict, &nd, &e),
+                  FL_ENOTFOUND);
+    fl_pq_close(r);
+    unlink(p);
+    /* PLAIN pages: EUNSUPPORTED, and fl_pq_read still works afterwards */
+    p = tmp_path();
+    o.dict_max_bytes = 1;
+    write_file(p, 3000, &o);
+    ASSERT_EQ_INT(fl_pq_open(&r, p, &e), FL_OK);
+    ASSERT_EQ_INT(fl_pq_read_codes(r, 0, 0, 100, FL_COL_SRCADDR, codes, &dict, &nd, &e),
+                  FL_EUNSUPPORTED);
+    struct fl_batch *b = fl_batch_new(100);
+    int cols[] = {FL_COL_START, FL_COL_SRCPORT, FL_COL_SRCADDR, FL_COL_ACTION, FL_COL_BYTES};
+    ASSERT_EQ_INT(fl_pq_read(r, 0, 0, 100, cols, 5, b, &e), 100);
+    for (uint32_t i = 0; i < 100; i++)
+        check_row(b, i, i);
+    fl_batch_free(b);
+    fl_pq_close(r);
+    unlink(p);
+}
+
 TEST(random_access_reads)
 {
     const char *p = tmp_path();
