@@ -647,6 +647,7 @@ static int classify(struct run *R, struct obj *o, char *buf, struct fl_error *er
     }
     o->has_prev = true;
     o->prev_state = prev->state;
+    fl_strlcpy(o->format, prev->format, strlen(prev->format), sizeof o->format);
     o->prev_read = prev->records_read;
     o->prev_stored = prev->records_stored;
     o->prev_rejected = prev->records_rejected;

@@ -83,3 +83,11 @@ check_eq ddl/trino-partitioned "$(grep -c "partitioned_by = ARRAY\['cloud', 'acc
 check_eq ddl/athena-needs-location "$?" 2
 "$FL" ddl --engine oracle >/dev/null 2>&1
 check_eq ddl/unknown-engine "$?" 2
+
+# ---- hour folders (storage.partition_by_hour) ----
+mkdir -p hh && printf 'storage:\n  partition_by_hour: true\n' >hh/flowsift.yaml
+"$FL" ingest --home hh --no-enrich --quiet gen >/dev/null 2>&1
+check_eq hour/ingest-exit "$?" 0
+check_eq hour/folders "$(find hh/data -name '*.parquet' | grep -c '/date=[0-9-]*/hour=[0-2][0-9]/')" "$(find hh/data -name '*.parquet' | wc -l)"
+"$FL" ddl --engine duckdb --home hh >ddlh.sql
+check_eq hour/hour-matches-start "$(duck "$(cat ddlh.sql); SELECT count(*), count(*) FILTER (WHERE hour = hour(to_timestamp(start) AT TIME ZONE 'UTC')) FROM flows")" "60000,60000"
