@@ -39,11 +39,12 @@ struct centry {
     struct ainfo a;
 };
 
-/* The last few address strings seen and what they resolved to: flow logs
- * repeat the interface's own address row after row, and a request and its
- * reply swap the two sides, so most rows are answered here without even
- * parsing the address text. */
-#define MEMO 4
+/* Recently seen address strings and what they resolved to (a 128-entry
+ * direct-mapped memo, 12 KiB, in L1): flow logs repeat the interface's own
+ * address row after row, and a request and its reply swap the two sides,
+ * so many rows are answered here without even parsing the address text. */
+#define MEMO_BITS 7
+#define MEMO (1u << MEMO_BITS)
 struct memo_ent {
     uint8_t len;
     char s[47];
@@ -98,7 +99,6 @@ struct fl_enricher {
     uint32_t clock;
     uint64_t lookups, misses;
     struct memo_ent memo[MEMO];
-    unsigned memo_next;
     /* per-batch string references */
     struct sref_slot *sref;
     uint32_t sref_used;
@@ -582,19 +582,23 @@ static bool lookup_addr(fl_enricher *e, const struct fl_batch *b, int col, uint3
     if (fl_is_null(b, col, r))
         return false;
     struct fl_str s = fl_get_str(b, col, r);
-    for (int i = 0; i < MEMO; i++) {
-        struct memo_ent *m = &e->memo[i];
-        if (m->len == s.n && s.n && memcmp(m->s, s.p, s.n) == 0) {
-            *ip = m->ip;
-            *out = m->a;
-            return true;
-        }
+    /* direct-mapped on a cheap hash of the text's last bytes */
+    uint32_t h = (uint32_t)s.n;
+    if (s.n >= 4) {
+        uint32_t t;
+        memcpy(&t, s.p + s.n - 4, 4);
+        h ^= t;
+    }
+    struct memo_ent *m = &e->memo[(h * 2654435761u) >> (32 - MEMO_BITS)];
+    if (m->len == s.n && s.n && memcmp(m->s, s.p, s.n) == 0) {
+        *ip = m->ip;
+        *out = m->a;
+        return true;
     }
     if (fl_ip_parse(s.p, s.n, ip) != FL_OK)
         return false;
     *out = *resolve(e, ip);
-    if (s.n < sizeof e->memo[0].s) {
-        struct memo_ent *m = &e->memo[e->memo_next++ % MEMO];
+    if (s.n < sizeof m->s) {
         m->len = (uint8_t)s.n;
         memcpy(m->s, s.p, s.n);
         m->ip = *ip;
