@@ -693,4 +693,154 @@ TEST(corrupt_files)
     unlink(p);
 }
 
+/* A hand-made file: a REQUIRED INT64 column in a v1 page and an OPTIONAL
+ * string column in an uncompressed DATA_PAGE_V2, plus unknown thrift fields
+ * at several levels (a newer writer). */
+static void put_page_v1(struct fl_buf *f, const void *body, size_t n, int nvals)
+{
+    struct fl_buf h;
+    fl_buf_init(&h, 0);
+    struct fl__tw t;
+    fl__tw_init(&t, &h);
+    fl__tw_i32(&t, 1, PQ_DATA_PAGE);
+    fl__tw_i32(&t, 2, (int32_t)n);
+    fl__tw_i32(&t, 3, (int32_t)n);
+    fl__tw_struct_begin(&t, 5);
+    fl__tw_i32(&t, 1, nvals);
+    fl__tw_i32(&t, 2, PQ_ENC_PLAIN);
+    fl__tw_i32(&t, 3, PQ_ENC_RLE);
+    fl__tw_i32(&t, 4, PQ_ENC_RLE);
+    fl__tw_struct_end(&t);
+    fl__tw_bin(&t, 77, "future", 6);
+    fl__tw_struct_end(&t);
+    fl_buf_add(f, h.p, h.len);
+    fl_buf_add(f, body, n);
+    fl_buf_free(&h);
+}
+
+static void put_chunk_meta(struct fl__tw *t, int type, const char *name, int64_t off, int64_t sz)
+{
+    fl__tw_elem_struct_begin(t);
+    fl__tw_i64(t, 2, 0);
+    fl__tw_struct_begin(t, 3);
+    fl__tw_i32(t, 1, type);
+    fl__tw_list_begin(t, 2, TC_I32, 1);
+    fl__tw_elem_i32(t, PQ_ENC_PLAIN);
+    fl__tw_list_begin(t, 3, TC_BINARY, 1);
+    fl__tw_elem_bin(t, name, strlen(name));
+    fl__tw_i32(t, 4, 0);
+    fl__tw_i64(t, 5, 3);
+    fl__tw_i64(t, 6, sz);
+    fl__tw_i64(t, 7, sz);
+    fl__tw_i64(t, 9, off);
+    fl__tw_struct_end(t);
+    fl__tw_struct_end(t);
+}
+
+TEST(required_and_v2_pages)
+{
+    struct fl_buf f;
+    fl_buf_init(&f, 0);
+    fl_buf_add(&f, "PAR1", 4);
+    /* chunk 0: bytes INT64 REQUIRED, v1 page, no definition levels */
+    int64_t off0 = (int64_t)f.len;
+    uint8_t v[24];
+    fl__wr64(v, 5);
+    fl__wr64(v + 8, (uint64_t)-7);
+    fl__wr64(v + 16, 1ULL << 40);
+    put_page_v1(&f, v, 24, 3);
+    int64_t sz0 = (int64_t)f.len - off0;
+    /* chunk 1: srcaddr OPTIONAL, DATA_PAGE_V2: levels [1,0,1] then values */
+    int64_t off1 = (int64_t)f.len;
+    uint8_t body[] = {3, 5, 1, 0, 0, 0, 'a', 2, 0, 0, 0, 'b', 'b'};
+    struct fl_buf h;
+    fl_buf_init(&h, 0);
+    struct fl__tw t;
+    fl__tw_init(&t, &h);
+    fl__tw_i32(&t, 1, PQ_DATA_PAGE_V2);
+    fl__tw_i32(&t, 2, (int32_t)sizeof body);
+    fl__tw_i32(&t, 3, (int32_t)sizeof body);
+    fl__tw_struct_begin(&t, 8);
+    fl__tw_i32(&t, 1, 3);
+    fl__tw_i32(&t, 2, 1);
+    fl__tw_i32(&t, 3, 3);
+    fl__tw_i32(&t, 4, PQ_ENC_PLAIN);
+    fl__tw_i32(&t, 5, 2);
+    fl__tw_i32(&t, 6, 0);
+    fl__tw_bool(&t, 7, false);
+    fl__tw_struct_end(&t);
+    fl__tw_struct_end(&t);
+    fl_buf_add(&f, h.p, h.len);
+    fl_buf_add(&f, body, sizeof body);
+    int64_t sz1 = (int64_t)f.len - off1;
+    /* footer */
+    h.len = 0;
+    fl__tw_init(&t, &h);
+    fl__tw_i32(&t, 1, 2);
+    fl__tw_list_begin(&t, 2, TC_STRUCT, 3);
+    fl__tw_elem_struct_begin(&t);
+    fl__tw_bin(&t, 4, "root", 4);
+    fl__tw_i32(&t, 5, 2);
+    fl__tw_struct_end(&t);
+    fl__tw_elem_struct_begin(&t);
+    fl__tw_i32(&t, 1, PQ_INT64);
+    fl__tw_i32(&t, 3, PQ_REQUIRED);
+    fl__tw_bin(&t, 4, "bytes", 5);
+    fl__tw_struct_end(&t);
+    fl__tw_elem_struct_begin(&t);
+    fl__tw_i32(&t, 1, PQ_BYTE_ARRAY);
+    fl__tw_i32(&t, 3, PQ_OPTIONAL);
+    fl__tw_bin(&t, 4, "SRCADDR", 7); /* case-insensitive match */
+    fl__tw_i32(&t, 6, PQ_CONVERTED_UTF8);
+    fl__tw_struct_begin(&t, 40); /* unknown struct field */
+    fl__tw_i64(&t, 1, 1);
+    fl__tw_struct_end(&t);
+    fl__tw_struct_end(&t);
+    fl__tw_i64(&t, 3, 3);
+    fl__tw_list_begin(&t, 4, TC_STRUCT, 1);
+    fl__tw_elem_struct_begin(&t);
+    fl__tw_list_begin(&t, 1, TC_STRUCT, 2);
+    put_chunk_meta(&t, PQ_INT64, "bytes", off0, sz0);
+    put_chunk_meta(&t, PQ_BYTE_ARRAY, "SRCADDR", off1, sz1);
+    fl__tw_i64(&t, 2, sz0 + sz1);
+    fl__tw_i64(&t, 3, 3);
+    fl__tw_list_begin(&t, 9, TC_I32, 2); /* unknown list */
+    fl__tw_elem_i32(&t, 1);
+    fl__tw_elem_i32(&t, 2);
+    fl__tw_struct_end(&t);
+    fl__tw_i32(&t, 99, 12345); /* unknown top-level field */
+    fl__tw_struct_end(&t);
+    ASSERT_EQ_INT(t.rc, FL_OK);
+    fl_buf_add(&f, h.p, h.len);
+    uint8_t tail[8];
+    fl__wr32(tail, (uint32_t)h.len);
+    memcpy(tail + 4, "PAR1", 4);
+    fl_buf_add(&f, tail, 8);
+
+    struct fl_error e = {0};
+    fl_pq_reader *r;
+    ASSERT_EQ_INT(fl_pq_open_mem(&r, f.p, f.len, &e), FL_OK);
+    ASSERT_EQ_INT(fl_pq_num_rows(r), 3);
+    struct fl_batch *b = fl_batch_new(8);
+    int cols[] = {FL_COL_BYTES, FL_COL_SRCADDR, FL_COL_DSTADDR};
+    ASSERT_EQ_INT(fl_pq_read(r, 0, 0, 8, cols, 3, b, &e), 3);
+    ASSERT_EQ_INT(b->col[FL_COL_BYTES].i[0], 5);
+    ASSERT_EQ_INT(b->col[FL_COL_BYTES].i[1], -7);
+    ASSERT(b->col[FL_COL_BYTES].i[2] == (int64_t)1 << 40);
+    struct fl_str s0 = fl_get_str(b, FL_COL_SRCADDR, 0);
+    ASSERT_EQ_MEM(s0.p, s0.n, "a", 1);
+    ASSERT(fl_is_null(b, FL_COL_SRCADDR, 1));
+    struct fl_str s2 = fl_get_str(b, FL_COL_SRCADDR, 2);
+    ASSERT_EQ_MEM(s2.p, s2.n, "bb", 2);
+    ASSERT(fl_is_null(b, FL_COL_DSTADDR, 0));
+    /* from the middle */
+    fl_batch_reset(b);
+    ASSERT_EQ_INT(fl_pq_read(r, 0, 2, 8, cols, 2, b, &e), 1);
+    ASSERT(b->col[FL_COL_BYTES].i[0] == (int64_t)1 << 40);
+    fl_batch_free(b);
+    fl_pq_close(r);
+    fl_buf_free(&h);
+    fl_buf_free(&f);
+}
+
 UNIT_MAIN()
