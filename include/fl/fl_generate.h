@@ -66,6 +66,9 @@ struct fl_gen_opts {
     bool pretty;              /* Azure: pretty-printed JSON (default compact) */
     unsigned grow_steps;      /* Azure: also write PT1H.json.stepNN snapshots */
     const char *truth;        /* write the totals as JSON to this file */
+    const char *incidents;    /* AWS: planted incidents "scan,sweep,bruteforce,
+                                 admin,exfil,beacon,flood" or "all", added on
+                                 top of `records` and listed in the truth */
 };
 
 /* Fill opts with the defaults (seed 1, 100 000 records, 2026-11-20, 1 day,

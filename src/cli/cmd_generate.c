@@ -126,6 +126,9 @@ static int generate_main(int argc, char **argv)
             if (parse_count(v, &n) || n < 1 || n > 60)
                 return cli_usage_error("generate", "bad --grow-steps '%s' (1..60)", v);
             o.grow_steps = (unsigned)n;
+        } else if (strcmp(a, "--incidents") == 0) {
+            NEED();
+            o.incidents = v;
         } else if (strcmp(a, "--truth") == 0) {
             NEED();
             o.truth = v;
@@ -188,6 +191,9 @@ const struct fl_cmd fl_cmd_generate = {
     "  --grow-steps K       Azure: also write PT1H.json.step01..K snapshots of a blob\n"
     "                       growing as Azure appends blocks\n"
     "  --truth FILE         write the totals (records, sums, top talkers) as JSON\n"
+    "  --incidents LIST     AWS: plant incidents on top of --records (scan, sweep,\n"
+    "                       bruteforce, admin, exfil, beacon, flood, or all); the\n"
+    "                       truth file lists them\n"
     "  --quiet              no summary line on stderr\n"
     "\n"
     "Examples:\n"

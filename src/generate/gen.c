@@ -622,7 +622,10 @@ int fl__gen_truth_write(struct gen_ctx *c, const char *format_name)
                 a ? "," : "", id, (unsigned long long)c->acct_records[a],
                 (unsigned long long)c->acct_packets[a], (unsigned long long)c->acct_bytes[a]);
     }
-    fputs("],\"top_talkers\":", f);
+    fputc(']', f);
+    if (c->n_inc)
+        fl__gen_incidents_truth(c, f);
+    fputs(",\"top_talkers\":", f);
     if (c->pairs_overflow || !c->pairs) {
         fputs(c->pairs_overflow ? "null" : "[]", f);
     } else {
@@ -1017,6 +1020,12 @@ int fl_generate(const struct fl_gen_opts *opts, struct fl_gen_totals *totals_out
     c->force_eni = -1;
     fl__gen_rng_seed(&c->rng, opts->seed);
     int rc = fl__gen_topology(c);
+    if (rc == FL_OK && opts->incidents) {
+        if (!aws || opts->format == FL_GEN_AWS_TGW)
+            rc = fl_error_set(err, FL_EINVAL, "generate: --incidents applies to AWS VPC formats");
+        else
+            rc = fl__gen_incidents_parse(c, opts->incidents);
+    }
     if (rc == FL_OK)
         rc = fl__gen_sink_init(sink, c);
     if (rc == FL_OK) {

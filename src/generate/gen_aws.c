@@ -341,6 +341,15 @@ static void count_record(struct gen_ctx *c, const struct gen_flow *f)
     fl__gen_truth_pair(c, f->src, f->dst, f->v6, f->bytes);
 }
 
+/* gen_emit_fn for the planted incidents. */
+static int emit_record(struct gen_ctx *c, const void *arg, const struct gen_flow *f)
+{
+    FL_TRY(gen_reserve(c->sink));
+    write_record(c, arg, f);
+    count_record(c, f);
+    return FL_OK;
+}
+
 static size_t put2(char *p, unsigned v)
 {
     p[0] = (char)('0' + v / 10 % 10);
@@ -442,7 +451,10 @@ int fl__gen_aws(struct gen_ctx *c)
             uint64_t n = hi > prev ? (uint64_t)(hi - prev) : 0;
             if (hi > prev)
                 prev = hi;
-            if (!n)
+            unsigned ni = (fl_acct[i] == 0 && fl_rgn[i] == 0 && c->n_inc)
+                              ? fl__gen_incidents_in_window(c, w)
+                              : 0;
+            if (!n && !ni)
                 continue;
             if (!stream) {
                 rc = s3_path(c, fl_acct[i], fl_rgn[i], t0, path, 4096);
@@ -462,6 +474,8 @@ int fl__gen_aws(struct gen_ctx *c)
                 write_record(c, fm, &f);
                 count_record(c, &f);
             }
+            if (rc == FL_OK && ni)
+                rc = fl__gen_incidents_emit(c, w, t0, emit_record, fm);
             if (rc == FL_OK && !stream)
                 rc = fl__gen_sink_close(s);
         }

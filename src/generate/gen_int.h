@@ -102,6 +102,19 @@ struct gen_flow {
 
 struct gen_sink;
 
+/* Planted incidents (gen_incidents.c). */
+enum { GEN_INC_SCAN, GEN_INC_SWEEP, GEN_INC_BRUTE, GEN_INC_ADMIN, GEN_INC_EXFIL, GEN_INC_BEACON,
+       GEN_INC_FLOOD, GEN_INC_KINDS };
+struct gen_incident {
+    unsigned kind;         /* GEN_INC_* */
+    unsigned w_first;      /* first 5-minute window (from the first day) */
+    unsigned n_win;        /* windows it lasts */
+    unsigned eni;          /* the account-0 interface involved */
+    uint8_t peer[4];       /* the outside actor (IPv4) */
+    int64_t start, end;    /* span of the records written */
+    uint64_t records;      /* records written */
+};
+
 struct gen_ctx {
     const struct fl_gen_opts *o;
     struct fl_error *err;
@@ -121,6 +134,8 @@ struct gen_ctx {
     uint64_t acct_packets[GEN_MAX_ACCOUNTS];
     uint64_t flows_b, updates_ce, denies_d; /* Azure tuple kinds */
     uint64_t bytes_rev, packets_rev;
+    struct gen_incident inc[GEN_INC_KINDS];
+    unsigned n_inc;
     struct gen_pair *pairs;
     size_t n_pairs, pair_cap;
     int pairs_overflow;
@@ -220,6 +235,18 @@ int fl__gen_mkdirs(const char *path, struct fl_error *err);
 /* Calendar helpers. */
 void fl__gen_ymdh(int64_t t, unsigned *y, unsigned *mo, unsigned *d, unsigned *h,
                   unsigned *mi);
+
+/* ---- planted incidents --------------------------------------------------- */
+typedef int (*gen_emit_fn)(struct gen_ctx *c, const void *arg, const struct gen_flow *f);
+/* Parse "scan,exfil,..." or "all" and schedule the incidents. */
+int fl__gen_incidents_parse(struct gen_ctx *c, const char *spec);
+/* Planted records in window w of flow log (account 0, region 0). */
+unsigned fl__gen_incidents_in_window(const struct gen_ctx *c, unsigned w);
+/* Produce them (window w starting at w0) through emit. */
+int fl__gen_incidents_emit(struct gen_ctx *c, unsigned w, int64_t w0, gen_emit_fn emit,
+                           const void *arg);
+/* Append ,"incidents":[...] to the truth JSON. */
+void fl__gen_incidents_truth(const struct gen_ctx *c, FILE *f);
 
 /* ---- format writers ---------------------------------------------------- */
 int fl__gen_aws(struct gen_ctx *c);

@@ -183,3 +183,37 @@ check_eq misuse_unknown_field "$rc:$(grep -c "unknown field 'nope'" e.txt)" "2:1
 "$FL" generate --format azure-nsg --gzip --layout azure --out x >/dev/null 2>e.txt; check_eq misuse_gzip_azure "$?" 2
 "$FL" generate --out /proc/nope/x.log --records 10 2>e.txt; rc=$?
 check_eq unwritable_output "$rc:$(grep -c 'cannot' e.txt)" "2:1"
+
+# ---- planted incidents ----------------------------------------------------------------
+G --records 20000 --seed 11 --accounts 2 --out bg.log
+G --records 20000 --seed 11 --accounts 2 --incidents all --truth inc.json --out inc.log
+check_eq incidents_background_unchanged "$(tail -n +2 bg.log | sort | comm -23 - <(tail -n +2 inc.log | sort) | wc -l)" 0
+node -e '
+const t = JSON.parse(require("fs").readFileSync("inc.json"));
+const lines = require("fs").readFileSync("inc.log", "utf8").trim().split("\n").slice(1).map((l) => l.split(" "));
+const out = [], p = (n, ok, why) => out.push(ok ? `PASS '"$T"'/incidents_${n}` : `FAIL '"$T"'/incidents_${n}: ${why}`);
+const planted = t.incidents.reduce((s, i) => s + i.records, 0);
+p("total_records", t.records === 20000 + planted && lines.length === t.records, `${t.records} vs ${lines.length} vs 20000+${planted}`);
+p("all_kinds", t.incidents.map((i) => i.kind).join() === "scan,sweep,bruteforce,admin,exfil,beacon,flood", t.incidents.map((i) => i.kind).join());
+const by = (k) => t.incidents.find((i) => i.kind === k);
+const sel = (f) => lines.filter(f);
+let i = by("scan"), r = sel((l) => l[3] === i.srcaddr && l[4] === i.dstaddr);
+p("scan", r.length === i.records && new Set(r.map((l) => l[6])).size === 400 && r.every((l) => l[12] === "REJECT"), `${r.length} records`);
+i = by("sweep"); r = sel((l) => l[3] === i.srcaddr && l[6] === "22");
+p("sweep", r.length === 150 && new Set(r.map((l) => l[4])).size === 150 && r.every((l) => l[12] === "REJECT"), `${r.length}`);
+i = by("bruteforce"); r = sel((l) => l[3] === i.srcaddr && l[4] === i.dstaddr && l[6] === "22");
+p("bruteforce", r.length === 180 && r.every((l) => l[12] === "ACCEPT") && +r[r.length - 1][11] - +r[0][11] > 1200, `${r.length}`);
+i = by("admin"); r = sel((l) => l[3] === i.srcaddr && l[6] === "3389" && l[12] === "ACCEPT");
+p("admin", r.length === 3, `${r.length}`);
+i = by("exfil"); r = sel((l) => l[3] === i.srcaddr && l[4] === i.dstaddr);
+const back = sel((l) => l[3] === i.dstaddr && l[4] === i.srcaddr);
+const up = r.reduce((s, l) => s + +l[9], 0), down = back.reduce((s, l) => s + +l[9], 0);
+p("exfil", up > 4e9 && up / down > 100, `up ${up} down ${down}`);
+i = by("beacon"); r = sel((l) => l[3] === i.srcaddr && l[4] === i.dstaddr).map((l) => +l[11]).sort((a, b) => a - b);
+const gaps = r.slice(1).map((x, k) => x - r[k]);
+p("beacon", r.length === 1440 && gaps.every((g) => g >= 57 && g <= 63), `${r.length} records, gaps ${Math.min(...gaps)}..${Math.max(...gaps)}`);
+i = by("flood"); r = sel((l) => l[3] === i.srcaddr && l[4] === i.dstaddr && l[7] === "17");
+p("flood", r.length === 10 && r.reduce((s, l) => s + +l[8], 0) > 1e7, `${r.length}`);
+console.log(out.join("\n"));'
+"$FL" generate --incidents nope --out x.log >/dev/null 2>e.txt; check_eq misuse_unknown_incident "$?:$(grep -c "unknown incident 'nope'" e.txt)" "2:1"
+"$FL" generate --format gcp --incidents scan --out x.log >/dev/null 2>&1; check_eq misuse_incidents_gcp "$?" 2

@@ -21,6 +21,10 @@ for f in aws-v2 aws-v5 aws-tgw; do
   check_eq "${f}_health_rows" "$(st "$f.stats" nodata) $(st "$f.stats" skipdata)" "$(tj "$f.json" nodata skipdata)"
   check_eq "${f}_sums" "$(sums "$f.log")" "$(tj "$f.json" bytes packets)"
 done
+G --format aws-v5 --records 20000 --seed 3 --incidents all --truth inc.json --out inc.log
+"$FL" cat --stats inc.log 2>&1 >/dev/null | grep '^total' >inc.stats
+check_eq incidents_all_parsed "$(st inc.stats records_parsed) $(st inc.stats records_rejected)" "$(tj inc.json records) 0"
+check_eq incidents_sums "$(sums inc.log)" "$(tj inc.json bytes packets)"
 G --records 20000 --seed 3 --layout s3 --gzip --gzip-member-bytes 4096 --truth s3.json --out s3
 "$FL" cat --stats s3 2>&1 >/dev/null | grep '^total' >s3.stats
 check_eq s3_gzip_members_all_parsed "$(st s3.stats records_parsed) $(st s3.stats records_rejected)" "$(tj s3.json records) 0"
