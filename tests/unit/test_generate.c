@@ -209,6 +209,24 @@ TEST(bad_options)
     ASSERT_EQ_INT(fl_generate(&o, NULL, &err), FL_EIO);
 }
 
+TEST(incidents_add_records)
+{
+    struct fl_gen_opts o;
+    struct fl_gen_totals t0, t1;
+    struct fl_error err;
+    fl_gen_opts_init(&o);
+    o.records = 5000;
+    o.out = "/dev/null";
+    ASSERT_EQ_INT(fl_generate(&o, &t0, &err), FL_OK);
+    o.incidents = "scan,admin";
+    ASSERT_EQ_INT(fl_generate(&o, &t1, &err), FL_OK);
+    ASSERT_EQ_INT(t1.records, t0.records + 400 + 3);
+    ASSERT_EQ_INT(t1.reject, t0.reject + 400);
+    o.incidents = "scan,bogus";
+    ASSERT_EQ_INT(fl_generate(&o, NULL, &err), FL_EINVAL);
+    ASSERT(strstr(err.msg, "bogus") != NULL);
+}
+
 /* ---- OOM injection --------------------------------------------------------- */
 static int oom_left;
 static void *oom_malloc(size_t n, void *ctx)
