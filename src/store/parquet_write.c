@@ -28,8 +28,8 @@
 #ifndef FL_BUILD_ID
 #define FL_BUILD_ID "dev"
 #endif
-#define PAGE_ROWS_DEFAULT 65536u
-#define PAGE_BYTES_MAX ((size_t)1 << 20)
+#define PAGE_ROWS_DEFAULT 16384u
+#define PAGE_BYTES_MAX ((size_t)1 << 18)
 #define CHUNK_LIMIT ((size_t)1 << 31)
 
 struct islot {
