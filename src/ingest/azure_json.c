@@ -204,6 +204,8 @@ struct fl__az {
     unsigned n_enc;
     uint64_t resume;
     bool ended;
+    int stash_rc;               /* a stream error held back until the rows */
+    struct fl_error stash_err;  /* appended before it have been returned */
 };
 
 /* ---- small helpers --------------------------------------------------- */
@@ -1021,6 +1023,11 @@ int fl__az_next(struct fl__az *a, struct fl__pctx *c, struct fl_batch *b,
                 struct fl_error *err)
 {
     int rows = 0;
+    if (a->stash_rc) {
+        if (err)
+            *err = a->stash_err;
+        return a->stash_rc;
+    }
     a->gen++;
     if (a->gen == 0)
         a->gen = 1;
@@ -1043,8 +1050,15 @@ int fl__az_next(struct fl__az *a, struct fl__pctx *c, struct fl_batch *b,
         if (a->ended)
             break;
         int r = fl__jr_next(a->jr, &a->item, err);
-        if (r < 0)
-            return r;
+        if (r < 0) {
+            if (rows == 0)
+                return r;
+            /* Return the rows first; the error comes with the next call. */
+            a->stash_rc = r;
+            if (err)
+                a->stash_err = *err;
+            break;
+        }
         if (r == 0) {
             a->ended = true;
             a->resume = fl__jr_consumed(a->jr);

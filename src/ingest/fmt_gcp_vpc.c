@@ -132,6 +132,8 @@ struct gcp_state {
     bool have_conn;
     uint64_t resume;
     bool ended;
+    int stash_rc;               /* a stream error held back until the rows */
+    struct fl_error stash_err;  /* appended before it have been returned */
 };
 
 /* ---- parse callbacks ----------------------------------------------------- */
@@ -573,10 +575,22 @@ static int gcp_next(void *state, struct fl__pctx *c, struct fl_batch *b,
     struct gcp_state *s = state;
     int rows = 0;
     uint64_t base = c->opts ? c->opts->start_offset : 0;
+    if (s->stash_rc) {
+        if (err)
+            *err = s->stash_err;
+        return s->stash_rc;
+    }
     while (!fl_batch_full(b) && !s->ended) {
         int r = fl__jr_next(s->jr, &s->item, err);
-        if (r < 0)
-            return r;
+        if (r < 0) {
+            if (rows == 0)
+                return r;
+            /* Return the rows first; the error comes with the next call. */
+            s->stash_rc = r;
+            if (err)
+                s->stash_err = *err;
+            break;
+        }
         if (r == 0) {
             s->ended = true;
             break;
