@@ -5,8 +5,8 @@
 # program on the real data; nothing printed here is canned.  The script grows
 # with the product: steps whose command is not in `flowsift --help` yet are
 # skipped with a note.
-#   1. generate a day of AWS VPC flow logs in the S3 layout for 2 accounts
-#      (and, when ingest exists, the same day as Azure NSG + VNet blobs and
+#   1. generate a day of AWS VPC flow logs in the S3 layout for 2 accounts,
+#      with planted incidents (scan, brute force, exfil, beacon, ...) (and, when ingest exists, the same day as Azure NSG + VNet blobs and
 #      GCP LogEntry files, so the dataset is multi-cloud);
 #   2. flowsift cat --stats over the AWS objects + a sample of normalized
 #      records as a table;
@@ -32,7 +32,11 @@ mkdir -p "$LOGS"
 
 step "1. generate one day ($DAY) of AWS VPC flow logs, S3 layout, 2 accounts"
 run "$FL" generate --layout s3 --accounts 2 --records "$RECORDS" --gzip --gzip-level 1 \
-  --day "$DAY" --seed 42 --out "$LOGS/aws"
+  --day "$DAY" --seed 42 --incidents all --truth "$FLOWSIFT_HOME/aws-truth.json" --out "$LOGS/aws"
+echo "planted incidents (from the truth file, for the questions below):"
+node -e 'for (const i of JSON.parse(require("fs").readFileSync(process.argv[1])).incidents)
+  console.log(`  ${i.kind.padEnd(10)} ${i.srcaddr} -> ${i.dstaddr} port ${i.dstport || "many"}, ${i.records} records`)' \
+  "$FLOWSIFT_HOME/aws-truth.json" 2>/dev/null || true
 echo "objects: $(find "$LOGS/aws" -type f | wc -l); first keys:"
 { find "$LOGS/aws" -type f | sort | head -3 | sed "s#$LOGS/aws/##"; } || true
 
