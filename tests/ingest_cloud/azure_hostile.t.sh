@@ -79,3 +79,13 @@ n=$(st "$FL_TMP/stream.stats" records_parsed)
 check stream/parsed test "$n" -gt 190000
 check_eq stream/rejected "$(st "$FL_TMP/stream.stats" records_rejected)" 0
 r=$(rss "$FL_TMP/stream.stats"); check stream/rss-bounded test "$r" -lt $((64000 * SCALE))
+# a truncated gzip blob: the records before the cut are returned and
+# counted, then a clear error naming the file (exit 2)
+for i in $(seq 600); do cat "$D/azure_docs_nsg-flow-logs-overview.v2-sample.json"; done | gzip -c >"$FL_TMP/full.gz"
+n=$(wc -c <"$FL_TMP/full.gz"); head -c $((n / 2)) "$FL_TMP/full.gz" >"$FL_TMP/cut.json.gz"
+"$FL" cat "$FL_TMP/cut.json.gz" --stats >"$FL_TMP/cut.out" 2>"$FL_TMP/cut.stats"
+check_eq gzip-cut/exit "$?" 2
+check gzip-cut/message grep -q 'cut.json.gz: truncated gzip' "$FL_TMP/cut.stats"
+p=$(st "$FL_TMP/cut.stats" records_parsed)
+check gzip-cut/some-rows test "$p" -gt 1000
+check_eq gzip-cut/rows-counted "$(wc -l <"$FL_TMP/cut.out")" "$p"
