@@ -50,6 +50,8 @@ struct memo_ent {
     char s[47];
     struct fl_ip ip;
     struct ainfo a;
+    uint32_t gen;            /* batch the refs below belong to */
+    struct fl_sref ref[6];   /* scope, country, org, tag, tier, env */
 };
 
 struct asset_ent {
@@ -577,8 +579,9 @@ static enum flow_type flow_type(fl_enricher *e, const struct ainfo *sa, const st
 
 /* Parse and resolve the address of column col (through the memo). */
 static bool lookup_addr(fl_enricher *e, const struct fl_batch *b, int col, uint32_t r,
-                        struct fl_ip *ip, struct ainfo *out)
+                        struct fl_ip *ip, struct ainfo *out, struct memo_ent **memo_out)
 {
+    *memo_out = NULL;
     if (fl_is_null(b, col, r))
         return false;
     struct fl_str s = fl_get_str(b, col, r);
@@ -593,6 +596,7 @@ static bool lookup_addr(fl_enricher *e, const struct fl_batch *b, int col, uint3
     if (m->len == s.n && s.n && memcmp(m->s, s.p, s.n) == 0) {
         *ip = m->ip;
         *out = m->a;
+        *memo_out = m;
         return true;
     }
     if (fl_ip_parse(s.p, s.n, ip) != FL_OK)
@@ -603,8 +607,42 @@ static bool lookup_addr(fl_enricher *e, const struct fl_batch *b, int col, uint3
         memcpy(m->s, s.p, s.n);
         m->ip = *ip;
         m->a = *out;
+        m->gen = 0;
+        *memo_out = m;
     }
     return true;
+}
+
+/* The per-side columns (scope, country, asn, org, tag, tier, env) of one
+ * address.  `cols` lists the 7 columns; a memo entry already used in this
+ * batch hands over its string references without any table probe. */
+static int put_side(fl_enricher *e, struct fl_batch *b, uint32_t r, const int cols[7],
+                    const struct ainfo *a, struct memo_ent *m)
+{
+    if (a->asn)
+        fl_set_i64(b, cols[6], r, a->asn);
+    else
+        fl_set_null(b, cols[6], r);
+    if (m && m->gen == e->bgen) {
+        for (int k = 0; k < 6; k++) {
+            if (m->ref[k].len == UINT32_MAX)
+                fl_set_null(b, cols[k], r);
+            else
+                fl_set_sref(b, cols[k], r, m->ref[k]);
+        }
+        return FL_OK;
+    }
+    const struct asset_ent *as = a->asset ? &e->asset_tab[a->asset - 1] : NULL;
+    uint32_t ids[6] = {e->scope_id[a->scope], a->country, a->org, as ? as->name : 0,
+                       as ? as->tier : 0, as ? as->env : 0};
+    for (int k = 0; k < 6; k++) {
+        FL_TRY(put(e, b, cols[k], r, ids[k]));
+        if (m)
+            m->ref[k] = ids[k] ? b->col[cols[k]].s[r] : (struct fl_sref){0, UINT32_MAX};
+    }
+    if (m)
+        m->gen = e->bgen;
+    return FL_OK;
 }
 
 static int enrich_row(fl_enricher *e, struct fl_batch *b, uint32_t r)
@@ -612,36 +650,21 @@ static int enrich_row(fl_enricher *e, struct fl_batch *b, uint32_t r)
     struct fl_ip sip, dip;
     static const struct ainfo none = {0};
     struct ainfo sa_v = none, da_v = none;
-    bool hs = lookup_addr(e, b, FL_COL_SRCADDR, r, &sip, &sa_v);
-    bool hd = lookup_addr(e, b, FL_COL_DSTADDR, r, &dip, &da_v);
+    struct memo_ent *sm, *dm;
+    static const int scols[7] = {FL_COL_SRC_SCOPE, FL_COL_SRC_COUNTRY, FL_COL_SRC_AS_ORG,
+                                 FL_COL_SRC_TAG, FL_COL_SRC_TIER, FL_COL_SRC_ENV, FL_COL_SRC_ASN};
+    static const int dcols[7] = {FL_COL_DST_SCOPE, FL_COL_DST_COUNTRY, FL_COL_DST_AS_ORG,
+                                 FL_COL_DST_TAG, FL_COL_DST_TIER, FL_COL_DST_ENV, FL_COL_DST_ASN};
+    /* each side is written right after its lookup: the dst lookup may reuse
+     * the src's memo slot */
+    bool hs = lookup_addr(e, b, FL_COL_SRCADDR, r, &sip, &sa_v, &sm);
+    if (hs)
+        FL_TRY(put_side(e, b, r, scols, &sa_v, sm));
+    bool hd = lookup_addr(e, b, FL_COL_DSTADDR, r, &dip, &da_v, &dm);
+    if (hd)
+        FL_TRY(put_side(e, b, r, dcols, &da_v, dm));
     const struct ainfo *sa = &sa_v, *da = &da_v;
 
-    if (hs) {
-        FL_TRY(put(e, b, FL_COL_SRC_SCOPE, r, e->scope_id[sa->scope]));
-        FL_TRY(put(e, b, FL_COL_SRC_COUNTRY, r, sa->country));
-        if (sa->asn)
-            fl_set_i64(b, FL_COL_SRC_ASN, r, sa->asn);
-        else
-            fl_set_null(b, FL_COL_SRC_ASN, r);
-        FL_TRY(put(e, b, FL_COL_SRC_AS_ORG, r, sa->org));
-        const struct asset_ent *as = sa->asset ? &e->asset_tab[sa->asset - 1] : NULL;
-        FL_TRY(put(e, b, FL_COL_SRC_TAG, r, as ? as->name : 0));
-        FL_TRY(put(e, b, FL_COL_SRC_TIER, r, as ? as->tier : 0));
-        FL_TRY(put(e, b, FL_COL_SRC_ENV, r, as ? as->env : 0));
-    }
-    if (hd) {
-        FL_TRY(put(e, b, FL_COL_DST_SCOPE, r, e->scope_id[da->scope]));
-        FL_TRY(put(e, b, FL_COL_DST_COUNTRY, r, da->country));
-        if (da->asn)
-            fl_set_i64(b, FL_COL_DST_ASN, r, da->asn);
-        else
-            fl_set_null(b, FL_COL_DST_ASN, r);
-        FL_TRY(put(e, b, FL_COL_DST_AS_ORG, r, da->org));
-        const struct asset_ent *as = da->asset ? &e->asset_tab[da->asset - 1] : NULL;
-        FL_TRY(put(e, b, FL_COL_DST_TAG, r, as ? as->name : 0));
-        FL_TRY(put(e, b, FL_COL_DST_TIER, r, as ? as->tier : 0));
-        FL_TRY(put(e, b, FL_COL_DST_ENV, r, as ? as->env : 0));
-    }
     /* threat: the first list in config order matching either side */
     uint32_t threat = sa->threat;
     if (da->threat && (!threat || da->threat < threat))
@@ -721,6 +744,8 @@ int fl_enrich_batch(fl_enricher *e, struct fl_batch *b, struct fl_error *err)
 {
     if (++e->bgen == 0) { /* wrapped: forget every reference */
         memset(e->sref, 0, SREF_SLOTS * sizeof *e->sref);
+        for (unsigned i = 0; i < MEMO; i++)
+            e->memo[i].gen = 0;
         e->bgen = 1;
     }
     e->sref_used = 0;
