@@ -233,7 +233,8 @@ static const char *const first_seen_params[] = {"key", "filter", "lookback", "wa
 static const char *const beacon_params[] = {"min_connections", "min_score", "max_sources",
                                             "filter", NULL};
 static const char *const flood_params[] = {"min_pps", "min_bps", "k", "days", "filter", NULL};
-static const char *const health_params[] = {"silent_after", "lookback", "min_skipdata", NULL};
+static const char *const health_params[] = {"silent_after", "lookback", "min_skipdata", "min_active",
+                                            NULL};
 
 static const char *const *known_params(int det)
 {
