@@ -667,6 +667,8 @@ static int merge_state(struct qgroups *g, const struct qagg *ag, struct astate *
     }
 }
 
+size_t fl__qgroups_count(const struct qgroups *g) { return g->ngroups; }
+
 int fl__qgroups_merge(struct qgroups *dst, struct qgroups *src)
 {
     size_t n = src->ngroups;

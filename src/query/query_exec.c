@@ -358,6 +358,16 @@ static int distinct_rows(struct run *r)
  * rows are appended after the first thread's, so the result is the one a
  * single thread computes.
  */
+/* A second thread pays off unless the aggregation makes many groups per
+ * row: its table would have to be merged serially. */
+static bool par_check(void *ctx0, uint64_t rows_seen)
+{
+    const struct run *r = ctx0;
+    if (!r->s->aggregate || !r->groups || rows_seen == 0)
+        return true;
+    return fl__qgroups_count(r->groups) * 10 < rows_seen; /* < 0.1 group per row */
+}
+
 static int scan_parallel(struct qctx *q, struct qsel *s, struct run *r0, struct qeval *ev0)
 {
     struct run r1 = *r0;
@@ -376,7 +386,9 @@ static int scan_parallel(struct qctx *q, struct qsel *s, struct run *r0, struct 
     if (rc == FL_OK) {
         struct qeval *evs[2] = {ev0, &ev1};
         void *ctxs[2] = {r0, &r1};
+        fl__qscan_par_check = par_check;
         rc = fl__qscan_mt(q, s, evs, consume, ctxs, 2);
+        fl__qscan_par_check = NULL;
         if (rc == STOP)
             rc = FL_OK;
     }

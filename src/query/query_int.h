@@ -307,6 +307,7 @@ int fl__qgroups_finish(struct qgroups *g, qgroup_fn fn, void *ctx);
 /* Merge the groups of src into dst (src's groups after dst's in first-seen
  * order); src is left to be freed. */
 int fl__qgroups_merge(struct qgroups *dst, struct qgroups *src);
+size_t fl__qgroups_count(const struct qgroups *g);
 
 /* query_scan.c: the dataset walk.  For each row that reaches the consumer,
  * ev->row holds the source slots. */
@@ -317,6 +318,12 @@ int fl__qscan(struct qctx *q, struct qsel *s, struct qeval *ev, qrow_fn fn, void
  * 0 sees the first rows in scan order and thread 1 the rest. */
 int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn, void **ctxs,
                  int nthr);
+/* Set by the executor before fl__qscan_mt: called after thread 0 has read
+ * the first row group (rows_seen rows); returns true if a second thread
+ * pays off (false: a high-cardinality aggregation, whose serial merge would
+ * cost more than the parallel scan saves). */
+typedef bool (*qpar_fn)(void *ctx0, uint64_t rows_seen);
+extern _Thread_local qpar_fn fl__qscan_par_check;
 
 /* query_exec.c */
 int fl__qexec(struct qctx *q, struct qsel *s, struct qrows *out);

@@ -467,6 +467,8 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+_Thread_local qpar_fn fl__qscan_par_check;
+
 int fl__qscan(struct qctx *q, struct qsel *s, struct qeval *ev, qrow_fn fn, void *ctx)
 {
     struct qeval *evs[1] = {ev};
@@ -592,17 +594,41 @@ int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn,
     }
     ev->row = NULL;
     fl_free(row);
-    /* 3. read: one or two threads over contiguous halves */
-    if (rc == FL_OK && fn && nitems) {
+    /* 3. read: one or two threads over contiguous halves; with two, thread 0
+     * first reads the first row group alone so the executor can see how
+     * many groups an aggregation makes per row before a second thread is
+     * started (then items 1.. are split). */
+    size_t first = 0;
+    if (rc == FL_OK && fn && nitems && nthr > 1 && nitems > 2 && total_rows >= q->par_min_rows &&
+        fl__qscan_par_check) {
+        struct worker w0;
+        memset(&w0, 0, sizeof w0);
+        w0.q = q;
+        w0.s = s;
+        w0.fl = &fl;
+        w0.items = items;
+        w0.n = 1;
+        w0.cols = cols;
+        w0.ncols = ncols;
+        w0.ev = evs[0];
+        w0.fn = fn;
+        w0.ctx = ctxs[0];
+        rc = scan_items(&w0);
+        first = 1;
+        total_rows -= items[0].rows;
+        if (rc == FL_OK && !fl__qscan_par_check(ctxs[0], items[0].rows))
+            nthr = 1;
+    }
+    if (rc == FL_OK && fn && nitems > first) {
         struct worker w[2];
         memset(w, 0, sizeof w);
         size_t split = nitems;
-        if (nthr > 1 && nitems > 1 && total_rows >= q->par_min_rows) {
+        if (nthr > 1 && nitems - first > 1 && total_rows + (first ? items[0].rows : 0) >= q->par_min_rows) {
             uint64_t acc = 0;
-            for (split = 0; split < nitems && acc + items[split].rows / 2 < total_rows / 2; split++)
+            for (split = first; split < nitems && acc + items[split].rows / 2 < total_rows / 2; split++)
                 acc += items[split].rows;
-            if (split == 0)
-                split = 1;
+            if (split <= first)
+                split = first + 1;
             if (split >= nitems)
                 split = nitems - 1;
         }
@@ -610,8 +636,8 @@ int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn,
             w[t].q = q;
             w[t].s = s;
             w[t].fl = &fl;
-            w[t].items = t == 0 ? items : items + split;
-            w[t].n = t == 0 ? split : nitems - split;
+            w[t].items = t == 0 ? items + first : items + split;
+            w[t].n = t == 0 ? split - first : nitems - split;
             w[t].cols = cols;
             w[t].ncols = ncols;
             w[t].ev = evs[t < nthr ? t : 0];
