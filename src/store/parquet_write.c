@@ -489,6 +489,8 @@ static int add_value(fl_pq_writer *w, struct wcol *c, const struct fl_batch *b,
     int rc;
     if (!c->is_str) {
         int64_t v = b->col[c->field].i[r];
+        if (c->ptype == PQ_INT32)
+            v = (int32_t)v; /* what the file stores; statistics must agree */
         if (c->dict_on) {
             uint32_t idx;
             if (c->last_ok && v == c->last_i) {
