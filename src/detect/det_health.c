@@ -4,9 +4,9 @@
  * and bucket it raises
  *   skipdata  - records with log_status SKIPDATA (AWS dropped records under
  *               capacity pressure; Panther's AWS.VPC.HealthyLogStatus);
- *   silent    - an interface that logged in `min_active` (3) consecutive
- *               buckets and then nothing for `silent_after` (1 h by
- *               default) while the dataset goes on;
+ *   silent    - an interface that logged at least `min_records` (10) in
+ *               each of `min_active` (3) consecutive buckets and then
+ *               nothing for `silent_after` (1 h) while the dataset goes on;
  *   late_data - records that arrived for a bucket already evaluated and
  *               no longer re-evaluated (older than the watermark minus the
  *               lateness: detections ran without them); per-bucket record
@@ -49,6 +49,7 @@ int fl__det_health(struct det_ctx *c)
     int64_t min_active = (int64_t)fl__det_param_num(r, "min_active", 3);
     if (min_active < 1)
         min_active = 1;
+    double min_records = fl__det_param_num(r, "min_records", 10);
     fl_query_result *res = NULL;
     FL_TRY(fl__det_query(c, NULL, c->from, c->to, &res));
     static const char *const vcols[] = {"records", "skipdata", "nodata", "last_end"};
@@ -88,10 +89,12 @@ int fl__det_health(struct det_ctx *c)
              * consecutive buckets) can "go silent" */
             bool steady = i >= g0 + (size_t)(min_active - 1) &&
                           s.v[i - (size_t)(min_active - 1)].bucket == p->bucket - (min_active - 1) * w;
+            for (int64_t k = 0; steady && k < min_active; k++)
+                steady = s.v[i - (size_t)k].val[0] >= min_records;
             if (rc == FL_OK && next_empty && steady && nb >= c->from && nb < c->to && nb + silent_after <= data_end) {
                 snprintf(ev, sizeof ev, "{\"interface_id\":\"%.64s\",\"silent_from\":%lld,\"last_records\":%.0f}",
                          iface, (long long)nb, p->val[0]);
-                rc = add(c, iface, "silent", nb, nb, nb + w - 1, 1, FL_MAX(r->severity, FL_SEV_LOW), ev);
+                rc = add(c, iface, "silent", nb, nb, nb + w - 1, 1, r->severity, ev);
             }
         }
         g0 = g1;

@@ -234,7 +234,7 @@ static const char *const beacon_params[] = {"min_connections", "min_score", "max
                                             "filter", NULL};
 static const char *const flood_params[] = {"min_pps", "min_bps", "k", "days", "filter", NULL};
 static const char *const health_params[] = {"silent_after", "lookback", "min_skipdata", "min_active",
-                                            NULL};
+                                            "min_records", NULL};
 
 static const char *const *known_params(int det)
 {
