@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cmd_findings.c - `flowsift findings list|show|suppress|resolve|reopen`:
+ * cmd_findings.c - `flowsift findings list|show|summary|suppress|resolve|reopen`:
  * read and triage what `flowsift detect` found.  list prints a table,
  * JSON, JSON Lines or OCSF Detection Findings; show prints one finding
  * with its evidence; suppress adds a suppression (by finding, rule,
@@ -18,6 +18,51 @@ extern const struct fl_cmd fl_cmd_findings;
 static int print_one(void *ctx, const struct fl_finding *f)
 {
     return fl_finding_writer_add(ctx, f) == FL_OK ? 0 : 1;
+}
+
+/* `findings summary`: counts by severity and by rule, then the top
+ * findings with their first evidence row. */
+struct summ {
+    char rule[64][64];
+    int n_rule[64][6];
+    int nr;
+    int by_sev[6];
+    int total;
+    int shown;
+    int top;
+};
+
+static int summarize(void *ctx, const struct fl_finding *f)
+{
+    struct summ *s = ctx;
+    int sev = f->severity >= 1 && f->severity <= 5 ? f->severity : 0;
+    s->by_sev[sev]++;
+    s->total++;
+    int k = 0;
+    while (k < s->nr && strcmp(s->rule[k], f->rule) != 0)
+        k++;
+    if (k == s->nr && s->nr < 64)
+        snprintf(s->rule[s->nr++], sizeof s->rule[0], "%s", f->rule);
+    if (k < 64)
+        s->n_rule[k][sev]++;
+    if (s->shown < s->top && strcmp(f->status, "open") == 0) {
+        char t[32];
+        fl_time_format(f->last_seen, t, sizeof t);
+        printf("  [%-8s] %-28s %s  x%lld  last %s\n", fl_severity_name(f->severity), f->rule, f->entity,
+               (long long)f->count, t);
+        /* the first evidence object, cut to one line */
+        const char *e = f->evidence ? f->evidence : "";
+        if (e[0] == '[' && e[1] == '{') {
+            const char *end = strstr(e, "},{");
+            size_t n = end ? (size_t)(end - e) : strlen(e) - 2; /* the first object, through its brace */
+            if (n > 240)
+                printf("             evidence: %.240s...\n", e + 1);
+            else
+                printf("             evidence: %.*s\n", (int)n, e + 1);
+        }
+        s->shown++;
+    }
+    return 0;
 }
 
 static int grab(void *ctx, const struct fl_finding *f)
@@ -109,7 +154,30 @@ static int findings_main(int argc, char **argv)
     }
     int rc = FL_OK, ex = FL_EXIT_OK;
     int64_t now = (int64_t)time(NULL);
-    if (strcmp(sub, "list") == 0 || show) {
+    if (strcmp(sub, "summary") == 0) {
+        struct summ *sm = calloc(1, sizeof *sm);
+        if (!sm) {
+            fl_state_close(st);
+            return FL_EXIT_INTERNAL;
+        }
+        sm->top = flt.limit ? (int)flt.limit : 10;
+        struct fl_findings_filter all = flt;
+        all.limit = 0;
+        printf("top open findings:\n");
+        rc = fl_findings_list(st, &all, summarize, sm, &err);
+        if (rc == FL_OK) {
+            if (sm->shown == 0)
+                printf("  (none)\n");
+            printf("\n%d finding%s: %d critical, %d high, %d medium, %d low, %d info\n", sm->total,
+                   sm->total == 1 ? "" : "s", sm->by_sev[5], sm->by_sev[4], sm->by_sev[3], sm->by_sev[2],
+                   sm->by_sev[1]);
+            printf("%-34s %8s %5s %6s %4s %4s\n", "RULE", "CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO");
+            for (int k = 0; k < sm->nr; k++)
+                printf("%-34s %8d %5d %6d %4d %4d\n", sm->rule[k], sm->n_rule[k][5], sm->n_rule[k][4],
+                       sm->n_rule[k][3], sm->n_rule[k][2], sm->n_rule[k][1]);
+        }
+        free(sm);
+    } else if (strcmp(sub, "list") == 0 || show) {
         if (show) {
             if (id == 0) {
                 fl_state_close(st);
@@ -171,7 +239,8 @@ static int findings_main(int argc, char **argv)
                    matched == 1 ? "" : "s");
     } else {
         fl_state_close(st);
-        return cli_usage_error("findings", "unknown subcommand '%s' (list, show, suppress, resolve, reopen)", sub);
+        return cli_usage_error("findings", "unknown subcommand '%s' (list, show, summary, suppress, resolve, reopen)",
+                               sub);
     }
     if (rc != FL_OK) {
         cli_err("findings: %s", err.msg);
@@ -186,6 +255,8 @@ const struct fl_cmd fl_cmd_findings = {
     "usage: flowsift findings list [--rule ID] [--status open|suppressed|resolved] [--severity S]\n"
     "                              [--limit N] [--format table|json|ndjson|ocsf]\n"
     "       flowsift findings show ID [--format json|ndjson|ocsf]\n"
+    "       flowsift findings summary [--rule ID] [--status S] [--limit N]   by severity and rule,\n"
+    "                                  with the top N open findings and their evidence\n"
     "       flowsift findings suppress [ID] [--rule ID] [--entity K=V[,K=V]] [--cidr CIDR] [--tag TAG]\n"
     "                                  [--for DURATION] --reason TEXT\n"
     "       flowsift findings resolve ID [--reason TEXT]\n"

@@ -38,3 +38,10 @@ rm -f "$FLOWSIFT_HOME"/state.db*
 "$FL" detect --rules "$FL_ROOT/rules" --from "$from" --to "$to" --now "$to" > /dev/null 2>&1
 "$FL" findings list --format ndjson > "$FL_TMP/f2.ndjson"
 check_file_eq reproducible "$FL_TMP/f2.ndjson" "$FL_TMP/f1.ndjson"
+# the summary the demo prints: every planted kind's rule among the top findings
+"$FL" findings summary --limit 10 > "$FL_TMP/summary.out" 2>&1
+check_eq summary-exit "$?" 0
+for r in beaconing scan-vertical scan-horizontal exfil-egress ssh-brute-force outbound-flood admin-port-exposed; do
+  grep -q "] $r " "$FL_TMP/summary.out" && pass "summary-top-$r" || fail "summary-top-$r" "$(head -c 300 "$FL_TMP/summary.out")"
+done
+grep -q '^[0-9]* findings: [0-9]* critical, [0-9]* high' "$FL_TMP/summary.out" && pass summary-by-severity || fail summary-by-severity
