@@ -9,7 +9,9 @@
 # the ratio DuckDB time / ours (target >= 3), the peak RSS of both (ours
 # must stay < 512 MB) and the Parquet bytes of both (target: within 10 %).
 # Ours runs with --no-enrich (the same work as DuckDB: text -> Parquet); one
-# extra run with the default enrichment is reported for information.
+# extra run with the default enrichment is reported for information, and the
+# peak RSS of a 1 M-record ingest into ~600 hour partitions (memory bound
+# whatever the partitioning).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -58,6 +60,16 @@ rm -rf "$H"
 run enriched "$FL" ingest --home "$H" --quiet "$GZ" || true
 rm -rf "$H" "$DP" "$TF" "$TF.out"
 
+# memory with many partitions: 8 accounts x 4 regions x 3 days, hour folders
+MP=$OUT/ingest_manyparts.log.gz
+[ -s "$MP" ] || "$FL" generate -q --records 1000000 --days 3 --accounts 8 --regions 4 --seed 9 --gzip-level 1 --out "$MP"
+rm -rf "$H"; mkdir -p "$H"; printf 'storage:\n  partition_by_hour: true\n' >"$H/flowsift.yaml"
+: >"$OUT/ingest_manyparts.txt"
+run manyparts "$FL" ingest --home "$H" --no-enrich --quiet "$MP" || true
+MP_FILES=$(find "$H/data" -name '*.parquet' | wc -l)
+rm -rf "$H"
+mrss=$(awk '{ print $3 }' "$OUT/ingest_manyparts.txt" | tail -1)
+
 ow=$(awk '{ print $1 }' "$OUT/ingest_ours.txt" | med); oc=$(awk '{ print $2 }' "$OUT/ingest_ours.txt" | med)
 orss=$(awk '{ print $3 }' "$OUT/ingest_ours.txt" | sort -n | tail -1)
 dw=$(awk '{ print $1 }' "$OUT/ingest_duck.txt" | med); dc=$(awk '{ print $2 }' "$OUT/ingest_duck.txt" | med)
@@ -70,8 +82,10 @@ echo "flowsift ingest --no-enrich: median wall $ow s ($(rate "$ow")), CPU $oc s,
 echo "DuckDB COPY read_csv -> parquet zstd: median wall $dw s ($(rate "$dw")), CPU $dc s, peak RSS $((drss / 1024)) MB, $DUCK_BYTES bytes"
 echo "ratio DuckDB/flowsift: wall $R (target >= 3), CPU $RC; Parquet bytes flowsift/DuckDB $SZ (target 0.90-1.10)"
 echo "flowsift ingest with default enrichment (1 run): wall ${ew:-?} s"
+echo "many partitions (1 M records into $MP_FILES hour partitions): peak RSS $((${mrss:-0} / 1024)) MB (must stay < 512)"
 row ingest "flowsift ingest .gz -> fresh dataset (--no-enrich)" "$ow" - - "$(rate "$ow")" "$((orss / 1024))" "CPU $oc s; $OUR_FILES files; median of $RUNS"
 row ingest "DuckDB COPY (read_csv .gz) TO parquet zstd" "$dw" - - "$(rate "$dw")" "$((drss / 1024))" "CPU $dc s; median of $RUNS"
 row ingest "ratio: DuckDB time / flowsift time" "$R" - - - - "CPU-time ratio $RC; target >= 3"
 row ingest "Parquet bytes: flowsift / DuckDB" "$SZ" - - - - "$OUR_BYTES vs $DUCK_BYTES bytes; target within 10%"
 row ingest "flowsift ingest with default enrichment" "${ew:-?}" - - "$(rate "${ew:-0}")" - "1 run"
+row ingest "flowsift ingest, 1 M records into $MP_FILES hour partitions" - - - - "$((${mrss:-0} / 1024))" "peak RSS must stay < 512 MB"

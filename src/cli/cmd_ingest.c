@@ -131,9 +131,13 @@ static int ingest_main(int argc, char **argv)
     o.codec = stg->codec;
     o.row_group_rows = stg->row_group_rows;
     o.config = cfg;
+    /* tuning knobs (tests, benchmarks) */
     const char *fr = getenv("FLOWSIFT_FILE_ROWS");
     if (fr && *fr)
         o.file_rows = strtoull(fr, NULL, 10);
+    const char *mw = getenv("FLOWSIFT_MAX_WRITERS");
+    if (mw && *mw)
+        o.max_writers = (int)strtol(mw, NULL, 10);
     const char *ca = getenv("FLOWSIFT_CRASH_AT");
     if (ca && *ca) {
         const char *c = strchr(ca, ':');

@@ -1375,7 +1375,7 @@ int fl_ingest_run(const char *const *paths, int n_paths, const struct fl_ingest_
         R.wopts.row_group_rows = 1u << 20;
     R.file_rows = o->file_rows ? o->file_rows : 4 * R.wopts.row_group_rows;
     R.pending_budget = o->pending_rows ? o->pending_rows : 3000000;
-    R.max_writers = o->max_writers > 0 ? FL_MIN(o->max_writers, 1024) : 64;
+    R.max_writers = o->max_writers > 0 ? FL_MIN(o->max_writers, 1024) : 32;
     R.pws = fl_calloc((size_t)R.max_writers, sizeof *R.pws);
     if (!R.pws) {
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");
