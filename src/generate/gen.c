@@ -1002,8 +1002,8 @@ int fl_generate(const struct fl_gen_opts *opts, struct fl_gen_totals *totals_out
                  : opts->layout == FL_GEN_S3_HIVE ? "s3-hive"
                  : opts->layout == FL_GEN_AZURE   ? "azure"
                                                   : "gcs");
-    FL_RETURN_IF(opts->grow_steps && !azure, err, FL_EINVAL,
-                 "generate: --grow-steps applies to Azure formats");
+    FL_RETURN_IF(opts->grow_steps && (!azure || opts->layout != FL_GEN_AZURE), err, FL_EINVAL,
+                 "generate: --grow-steps applies to Azure formats with --layout azure");
     FL_RETURN_IF(opts->gzip && !aws, err, FL_EINVAL,
                  "generate: --gzip applies to AWS text formats");
 
