@@ -26,24 +26,32 @@ DUCK="node $PWD/tests/tools/duck.mjs --threads 2"
 W=$OUT/query
 mkdir -p "$W"
 [ -x "$FL" ] || { echo "query.sh: $FL is not built" >&2; exit 2; }
-if ! declare -F bench_measure >/dev/null; then
-  # standalone: minimal versions of run.sh's helpers
+declare -F bench_row >/dev/null || {
   BENCH_RESULTS=${BENCH_RESULTS:-$W/results.tsv}
   bench_row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_RESULTS"; }
-  bench_measure() {
-    local sec=$1 name=$2 recs=$3 runs=$4; shift 4; [ "${1:-}" = -- ] && shift
-    local walls=() rss=0 i tf w r; tf=$(mktemp)
-    for ((i = 0; i < runs; i++)); do
-      /usr/bin/time -f '%e %M' -o "$tf" "$@" >"$tf.out" 2>&1 || { echo "bench: $name failed" >&2; tail -3 "$tf.out" >&2; BENCH_MEDIAN=; rm -f "$tf" "$tf.out"; return 1; }
-      read -r w r < <(tail -1 "$tf"); walls+=("$w"); [ "$r" -gt "$rss" ] && rss=$r
-    done
-    rm -f "$tf" "$tf.out"
-    local med; med=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')
-    bench_row "$sec" "$name" "$med" - - - "$((rss / 1024))" "median of $runs"
-    printf '  %-52s median %7.2f s  peak RSS %d MB\n' "$name" "$med" "$((rss / 1024))"
-    BENCH_MEDIAN=$med
-  }
-fi
+}
+# q_measure NAME RUNS CMD...: median wall time AND median CPU time (user +
+# sys; the machine is shared, so CPU time is the steadier figure), peak RSS.
+# Sets QM_WALL and QM_CPU.
+q_measure() {
+  local name=$1 runs=$2; shift 2
+  local walls=() cpus=() rss=0 i tf w u sy r
+  tf=$(mktemp)
+  for ((i = 0; i < runs; i++)); do
+    if ! /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >"$tf.out" 2>&1; then
+      echo "bench: $name failed" >&2; tail -3 "$tf.out" >&2; rm -f "$tf" "$tf.out"
+      bench_row query "$name" FAILED - - - - "exit status != 0"; QM_WALL=; QM_CPU=; return 1
+    fi
+    read -r w u sy r < <(tail -1 "$tf")
+    walls+=("$w"); cpus+=("$(awk -v a="$u" -v b="$sy" 'BEGIN { print a + b }')")
+    [ "$r" -gt "$rss" ] && rss=$r
+  done
+  rm -f "$tf" "$tf.out"
+  med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
+  QM_WALL=$(med "${walls[@]}"); QM_CPU=$(med "${cpus[@]}")
+  bench_row query "$name" "$QM_WALL" "$(printf '%s\n' "${walls[@]}" | sort -g | head -1)" "$(printf '%s\n' "${walls[@]}" | sort -g | tail -1)" "cpu $QM_CPU s" "$((rss / 1024))" "median of $runs (wall; cpu = user+sys)"
+  printf '  %-52s median wall %7.2f s  cpu %7.2f s  peak RSS %d MB\n' "$name" "$QM_WALL" "$QM_CPU" "$((rss / 1024))"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 FILE=${BENCH_FILE:-$W/input_${N}.log}
@@ -74,13 +82,13 @@ echo "  top-25 answers of flowsift and DuckDB: $same"
 for q in TOP DENY GEO; do
   eval "sql=\$Q_$q"
   case $q in TOP) label="top talkers (srcaddr,dstaddr) by sum(bytes)";; DENY) label="denied flows by rule/port/source";; GEO) label="egress bytes by destination country";; esac
-  bench_measure query "flowsift: $label" "$N" "$RUNS" -- "$FL" query --home "$H" --format csv "$sql"
-  f=$BENCH_MEDIAN
-  bench_measure query "duckdb:   $label" "$N" "$RUNS" -- $DUCK "$VIEW; $sql"
-  d=$BENCH_MEDIAN
-  r=$(ratio "$d" "$f")
-  bench_row query "ratio duckdb/flowsift: $label" "$r" - - - - "target >= 1.5 (answers $same)"
-  echo "  ratio duckdb/flowsift ($label): $r  (target >= 1.5)"
+  q_measure "flowsift: $label" "$RUNS" "$FL" query --home "$H" --format csv "$sql"
+  fw=$QM_WALL fc=$QM_CPU
+  q_measure "duckdb:   $label" "$RUNS" $DUCK "$VIEW; $sql"
+  dw=$QM_WALL dc=$QM_CPU
+  rw=$(ratio "$dw" "$fw"); rc=$(ratio "$dc" "$fc")
+  bench_row query "ratio duckdb/flowsift: $label" "$rw" - - "cpu ratio $rc" - "target >= 1.5 (answers $same)"
+  echo "  ratio duckdb/flowsift ($label): wall $rw, cpu $rc  (target >= 1.5)"
 done
 
 # ---- one day of 30 vs all 30 days ------------------------------------------------
@@ -96,11 +104,11 @@ if [ ! -f "$H30/.complete" ]; then
 fi
 Q_ALL="SELECT srcaddr, sum(bytes) AS b FROM flows GROUP BY srcaddr ORDER BY b DESC LIMIT 10"
 Q_DAY="SELECT srcaddr, sum(bytes) AS b FROM flows WHERE date = DATE '2026-10-15' GROUP BY srcaddr ORDER BY b DESC LIMIT 10"
-bench_measure query "flowsift: one day of 30 (date = ...)" "$N30" "$RUNS" -- "$FL" query --home "$H30" --format csv "$Q_DAY"
-d1=$BENCH_MEDIAN
-bench_measure query "flowsift: all 30 days" "$N30" "$RUNS" -- "$FL" query --home "$H30" --format csv "$Q_ALL"
-d30=$BENCH_MEDIAN
-r=$(ratio "$d30" "$d1")
-bench_row query "ratio all-30-days / one-day" "$r" - - - - "target >= 10 (partition pruning)"
-echo "  ratio all 30 days / one day: $r  (target >= 10)"
+q_measure "flowsift: one day of 30 (date = ...)" "$RUNS" "$FL" query --home "$H30" --format csv "$Q_DAY"
+d1w=$QM_WALL d1c=$QM_CPU
+q_measure "flowsift: all 30 days" "$RUNS" "$FL" query --home "$H30" --format csv "$Q_ALL"
+d30w=$QM_WALL d30c=$QM_CPU
+rw=$(ratio "$d30w" "$d1w"); rc=$(ratio "$d30c" "$d1c")
+bench_row query "ratio all-30-days / one-day" "$rw" - - "cpu ratio $rc" - "target >= 10 (partition pruning)"
+echo "  ratio all 30 days / one day: wall $rw, cpu $rc  (target >= 10)"
 "$FL" query --home "$H30" "EXPLAIN $Q_DAY" | grep -E 'Pruning|Read'

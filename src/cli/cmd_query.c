@@ -156,6 +156,7 @@ const struct fl_cmd fl_cmd_query = {
     "  --now TIME                       fix the clock for current_date/now() (Unix seconds or\n"
     "                                   YYYY-MM-DD[ HH:MM:SS]); also FLOWSIFT_NOW\n"
     "  --memory SIZE                    memory budget (default 2GB), e.g. 512MB\n"
+    "  --threads 1|2                    scan threads (default 2)\n"
     "  --home DIR                       dataset root (default $FLOWSIFT_HOME or ./flowsift-data)\n"
     "  --file FILE                      read the query from FILE ('-' = stdin)\n",
     30};

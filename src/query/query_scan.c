@@ -174,41 +174,54 @@ static int walk(struct qctx *q, struct flist *fl, const char *dir, const struct 
             }
             names = nv;
         }
-        names[nn] = fl_strdup(e->d_name);
+        /* the first byte carries the entry type from readdir (no stat) */
+        size_t ln = strlen(e->d_name);
+        names[nn] = fl_malloc(ln + 2);
         if (!names[nn]) {
             rc = FL_ENOMEM;
             break;
         }
+        names[nn][0] = e->d_type == DT_DIR ? 'd' : e->d_type == DT_REG ? 'f' : '?';
+        memcpy(names[nn] + 1, e->d_name, ln + 1);
         nn++;
     }
     closedir(d);
     /* sorted: a deterministic file order */
     for (size_t i = 1; i < nn; i++)
-        for (size_t j = i; j > 0 && strcmp(names[j], names[j - 1]) < 0; j--) {
+        for (size_t j = i; j > 0 && strcmp(names[j] + 1, names[j - 1] + 1) < 0; j--) {
             char *t = names[j];
             names[j] = names[j - 1];
             names[j - 1] = t;
         }
     for (size_t i = 0; i < nn && rc == FL_OK; i++) {
-        size_t pl = strlen(dir) + strlen(names[i]) + 2;
+        const char *name = names[i] + 1;
+        size_t ln = strlen(name);
+        bool is_file = names[i][0] == 'f';
+        if (is_file && (ln < 8 || strcmp(name + ln - 8, ".parquet") != 0))
+            continue;
+        size_t pl = strlen(dir) + ln + 2;
         char *path = fl__qarena_alloc(&q->ast, pl);
         if (!path) {
             rc = FL_ENOMEM;
             break;
         }
-        snprintf(path, pl, "%s/%s", dir, names[i]);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
+        snprintf(path, pl, "%s/%s", dir, name);
+        bool is_dir = names[i][0] == 'd';
+        if (names[i][0] == '?') { /* the file system did not say: stat */
+            struct stat st;
+            if (stat(path, &st) != 0)
+                continue;
+            is_dir = S_ISDIR(st.st_mode);
+            is_file = S_ISREG(st.st_mode);
+        }
+        if (is_dir) {
             struct qval p2[6];
             memcpy(p2, part, sizeof p2);
-            rc = apply_kv(q, names[i], p2);
+            rc = apply_kv(q, name, p2);
             if (rc == FL_OK)
                 rc = walk(q, fl, path, p2, depth + 1);
-        } else if (S_ISREG(st.st_mode)) {
-            size_t ln = strlen(names[i]);
-            if (ln < 8 || strcmp(names[i] + ln - 8, ".parquet") != 0)
+        } else if (is_file) {
+            if (ln < 8 || strcmp(name + ln - 8, ".parquet") != 0)
                 continue;
             if (fl->n == fl->cap) {
                 size_t ncap = fl->cap ? fl->cap * 2 : 256;
