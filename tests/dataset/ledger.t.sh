@@ -82,3 +82,16 @@ done
 check_eq grow/resumed-some "$([ "$resumed" -gt 0 ] && echo yes)" yes
 "$FL" ingest --home hz --no-enrich blobs >g5.out 2>&1
 check_eq grow/again-skipped "$(grep -c '^skipped ' g5.out)" "$(find blobs -type f | wc -l)"
+# ---- a blob read mid-append: the cut record is left for the next run ----
+big=$(find az/step04 -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
+sz=$(stat -c %s "$big")
+mkdir mid && head -c $((sz * 2 / 3)) "$big" >mid/PT1H.json
+"$FL" ingest --home hm --no-enrich mid >m1.out 2>&1
+check_eq midappend/first-exit "$?" 0
+first=$(rows hm | cut -d, -f1)
+cp "$big" mid/PT1H.json
+"$FL" ingest --home hm --no-enrich mid >m2.out 2>&1
+check_eq midappend/resumed "$(grep -c '^resumed ' m2.out)" 1
+exp=$(mkdir -p one && cp "$big" one/ && tuples one)
+check_eq midappend/complete "$(rows hm)" "$exp,$exp"
+check_eq midappend/first-was-partial "$([ "$first" -lt "$exp" ] && echo yes)" yes
