@@ -12,7 +12,9 @@
 #      records as a table;
 #   3. flowsift ingest into $FLOWSIFT_HOME=./demo-data, the partitions, the
 #      Athena DDL;
-#   4. flowsift query: top talkers, denied flows by rule, egress by country.
+#   4. flowsift query: top talkers, denied flows by rule, egress by country;
+#   5. flowsift detect over the day and `flowsift findings summary` (the
+#      planted incidents listed in step 1 should be among the findings).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -80,6 +82,14 @@ if has ingest; then
     run "$FL" query "SELECT dst_country, sum(bytes) AS egress_bytes, count(DISTINCT dstaddr) AS destinations FROM flows WHERE flow_direction = 'egress' AND dst_scope = 'public' GROUP BY dst_country ORDER BY egress_bytes DESC LIMIT 10" || true
   else
     echo; echo "(flowsift query not available yet: skipping the questions)"
+  fi
+  if has detect && [ -d rules ]; then
+    step "5. detections over the day (rule pack in rules/), then the findings"
+    run "$FL" detect --rules rules --from "$DAY" --to "$(date -u -d "$DAY + 1 day" +%F)" \
+      --now "$(date -u -d "$DAY + 1 day" +%F)" --quiet || true
+    if has findings; then
+      run "$FL" findings summary --limit 8 || true
+    fi
   fi
 else
   echo; echo "(flowsift ingest not available yet: the dataset steps are skipped)"
