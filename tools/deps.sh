@@ -35,10 +35,14 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# npm packages (lockfile pinned); reinstall when package-lock.json changed.
+# npm packages, pinned by package-lock.json.  `npm install --no-save`
+# installs the locked versions without rewriting the lockfile; `npm ci`
+# is not used because npm 11 rejects lockfiles that omit other platforms'
+# optional DuckDB bindings.  Reinstall when package.json or the lock changed.
 stamp=node_modules/.flowsift-stamp
-if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  echo "deps: npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error >/dev/null
-  cp package-lock.json "$stamp"
+want=$(cat package.json package-lock.json | md5sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "deps: npm install (locked versions)" >&2
+  npm install --no-audit --no-fund --no-save --loglevel=error >/dev/null
+  echo "$want" > "$stamp"
 fi
