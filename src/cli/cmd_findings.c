@@ -155,7 +155,7 @@ static int findings_main(int argc, char **argv)
     int rc = FL_OK, ex = FL_EXIT_OK;
     int64_t now = (int64_t)time(NULL);
     if (strcmp(sub, "summary") == 0) {
-        struct summ *sm = calloc(1, sizeof *sm);
+        struct summ *sm = fl_calloc(1, sizeof *sm);
         if (!sm) {
             fl_state_close(st);
             return FL_EXIT_INTERNAL;
@@ -176,7 +176,7 @@ static int findings_main(int argc, char **argv)
                 printf("%-34s %8d %5d %6d %4d %4d\n", sm->rule[k], sm->n_rule[k][5], sm->n_rule[k][4],
                        sm->n_rule[k][3], sm->n_rule[k][2], sm->n_rule[k][1]);
         }
-        free(sm);
+        fl_free(sm);
     } else if (strcmp(sub, "list") == 0 || show) {
         if (show) {
             if (id == 0) {
