@@ -214,5 +214,10 @@ const struct fl_cmd fl_cmd_ingest = {
     "Output: one line per object: status (new, skipped, replaced, resumed,\n"
     "failed), format, read=N stored=N rejected=N, name; then a total line.\n"
     "Exit status: 0 ok, 2 if an input failed or on a usage error, 3 if the\n"
-    "dataset could not be written.\n",
+    "dataset could not be written.\n\n"
+    "Environment (tuning and tests): FLOWSIFT_FILE_ROWS=N closes a partition\n"
+    "file past N rows (default 4 row groups); FLOWSIFT_MAX_WRITERS=N caps the\n"
+    "open partition writers (default 32); FLOWSIFT_CRASH_AT=<point>:<n> kills\n"
+    "the process at the n-th pass of a pipeline point (walk, batch, object,\n"
+    "file, closed, T1, publish, before-T2) to test crash safety.\n",
     20};
