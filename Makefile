@@ -88,18 +88,19 @@ deps:
 	@bash tools/deps.sh
 
 # The README's test command: installs, builds, runs every test.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	@$(MAKE) --no-print-directory all units tools
-	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) --no-print-directory -j$(JOBS) all units tools
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-build
 	@FL_FUZZ_DIR=$(FUZZ_DIR) bash tests/run.sh $(BUILD)
 check: test
 
 demo: deps
-	@$(MAKE) --no-print-directory all tools
+	@$(MAKE) --no-print-directory -j$(JOBS) all tools
 	@bash tools/demo.sh $(BUILD)
 
 bench: deps
-	@$(MAKE) --no-print-directory all tools
+	@$(MAKE) --no-print-directory -j$(JOBS) all tools
 	@bash bench/run.sh $(BUILD)
 
 lint:
