@@ -18,15 +18,24 @@
 
 #include "query/query_int.h"
 
+/* One aggregate's state: 48 bytes.  The unions overlay fields that no
+ * aggregate uses together (sum/avg/stddev use d and cnt; min/max/arbitrary/
+ * min_by/max_by use v; stddev uses m2; min_by/max_by use k). */
 struct astate {
-    int64_t i;     /* count, or integer sum */
-    double d;      /* double sum / Welford mean */
-    double m2;     /* Welford M2 */
-    int64_t cnt;   /* values seen */
-    struct qval v; /* min/max/arbitrary/by value */
-    struct qval k; /* min_by/max_by key */
-    uint8_t has;   /* v set */
-    uint8_t dbl;   /* sum went to double */
+    int64_t i;       /* count, or integer sum */
+    uint8_t has;     /* v set (min/max/arbitrary/by/bool) */
+    uint8_t dbl;     /* sum went to double (1: doubles in d; 2: all in d) */
+    union {
+        struct {
+            double d;    /* double sum / Welford mean */
+            int64_t cnt; /* values seen */
+        };
+        struct qval v;   /* min/max/arbitrary/by value */
+    };
+    union {
+        double m2;       /* Welford M2 */
+        struct qval k;   /* min_by/max_by key */
+    };
 };
 
 struct hslot {
