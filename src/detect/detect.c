@@ -228,6 +228,8 @@ int fl__det_result_hits(struct det_ctx *c, const fl_query_result *res)
             if (ok)
                 last = v;
         }
+        if (c_bucket < 0 && c_first >= 0) /* no bucket: the bucket of first_seen */
+            bucket = first - (((first % r->window_s) + r->window_s) % r->window_s);
         if (c_count >= 0) {
             fl_query_result_cell(res, row, c_count, &q);
             int64_t v = cell_seconds(&q, &ok);

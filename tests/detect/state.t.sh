@@ -98,8 +98,8 @@ FLOWSIFT_HOME="$H" "$FL" findings resolve "$bid" --reason fixed-sg >/dev/null
 check_eq resolved "$(list "$H" | status_of "$bid")" resolved
 run
 check_eq resolved-stays "$(list "$H" | status_of "$bid")" resolved
-gen 555555555555 185.220.101.9 10.0.1.11 2 $((T0 + 30 * 86400)) 10 22 > "$FL_TMP/e.ndjson"
-gen 555555555555 185.220.101.9 10.0.1.10 2 $((T0 + 30 * 86400)) 10 22 >> "$FL_TMP/e.ndjson"
+gen 555555555555 185.220.101.9 10.0.1.11 12 $((T0 + 30 * 86400)) 10 22 > "$FL_TMP/e.ndjson"
+gen 555555555555 185.220.101.9 10.0.1.10 12 $((T0 + 30 * 86400)) 10 22 >> "$FL_TMP/e.ndjson"
 "$MK" "$H" "$FL_TMP/e.ndjson" >/dev/null
 FLOWSIFT_HOME="$H" "$FL" findings resolve "$aid" >/dev/null
 FLOWSIFT_HOME="$H" "$FL" detect --rules "$R" --rule admin-port-exposed --from $((T0 + 30 * 86400)) --to $((T0 + 31 * 86400)) --now $((T0 + 31 * 86400)) >/dev/null 2>&1
