@@ -469,6 +469,16 @@ static int page_alloc(struct wcol *c, uint32_t page_rows)
 static bool all_zero(const uint8_t *v, size_t n)
 {
     size_t i = 0;
+    /* 64 bytes per step (vectorised by the compiler), early exit per step */
+    while (i + 64 <= n) {
+        uint64_t x[8], acc = 0;
+        memcpy(x, v + i, 64);
+        for (int k = 0; k < 8; k++)
+            acc |= x[k];
+        if (acc)
+            return false;
+        i += 64;
+    }
     while (i + 8 <= n) {
         uint64_t x;
         memcpy(&x, v + i, 8);
