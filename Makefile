@@ -19,7 +19,9 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 else
 BUILD ?= build
 endif
-CFLAGS := $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+# The build id in Parquet files' created_by: the git commit, or "dev".
+BUILD_ID := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
+CFLAGS := $(CFLAGS_BASE) $(PKG_CFLAGS) -DFL_BUILD_ID='"$(BUILD_ID)"' $(EXTRA_CFLAGS)
 LIBS := $(PKG_LIBS) -lpthread -lm
 
 GEN := $(BUILD)/gen
