@@ -179,9 +179,9 @@ struct wpool {
     bool started, quit;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    uint64_t gen, done_gen;
-    struct pw **tasks;
-    int n_tasks, next;
+    struct pw **tasks;      /* the batch's writers with rows, largest first */
+    int n_tasks, next;      /* tasks[next..n_tasks) are not taken yet */
+    int active;             /* tasks being encoded now */
     const struct fl_batch *b;
     int obj;
     int rc;                 /* first error of either thread */
@@ -405,44 +405,48 @@ static int pw_find(struct run *R, const struct fl_batch *b, int obj,
     return FL_OK;
 }
 
-/* Take tasks until none is left (either thread). */
+/* Take tasks until none is left (either thread).  A task's writer, batch
+ * and object are read under the lock when it is taken, and `active` counts
+ * tasks in progress, so the main thread never waits for a helper that has
+ * not started (on a loaded machine it may not be scheduled for a while). */
 static void wp_work(struct wpool *w)
 {
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        int i = w->next < w->n_tasks ? w->next++ : -1;
-        pthread_mutex_unlock(&w->mu);
-        if (i < 0)
-            return;
-        struct fl_error e;
-        int rc = pw_write_sel(w->tasks[i], w->b, w->obj, &e);
-        if (rc < 0) {
-            pthread_mutex_lock(&w->mu);
-            if (w->rc == FL_OK) {
-                w->rc = rc;
-                w->err = e;
-            }
+        if (w->next >= w->n_tasks) {
             pthread_mutex_unlock(&w->mu);
+            return;
         }
+        struct pw *p = w->tasks[w->next++];
+        const struct fl_batch *b = w->b;
+        int obj = w->obj;
+        w->active++;
+        pthread_mutex_unlock(&w->mu);
+        struct fl_error e;
+        int rc = pw_write_sel(p, b, obj, &e);
+        pthread_mutex_lock(&w->mu);
+        if (rc < 0 && w->rc == FL_OK) {
+            w->rc = rc;
+            w->err = e;
+        }
+        if (--w->active == 0)
+            pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
     }
 }
 
 static void *wp_main(void *arg)
 {
     struct wpool *w = arg;
-    uint64_t seen = 0;
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->quit && w->gen == seen)
+        while (!w->quit && w->next >= w->n_tasks)
             pthread_cond_wait(&w->cv, &w->mu);
         if (w->quit)
             break;
-        seen = w->gen;
         pthread_mutex_unlock(&w->mu);
         wp_work(w);
         pthread_mutex_lock(&w->mu);
-        w->done_gen = seen;
-        pthread_cond_broadcast(&w->cv);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -470,21 +474,22 @@ static int write_all(struct run *R, const struct fl_batch *b, int obj, struct fl
             FL_TRY(pw_flush_sel(R, w->tasks[i], b, obj, err));
         return FL_OK;
     }
-    qsort(w->tasks, (size_t)n, sizeof *w->tasks, cmp_task);
     pthread_mutex_lock(&w->mu);
+    qsort(w->tasks, (size_t)n, sizeof *w->tasks, cmp_task);
     w->n_tasks = n;
     w->next = 0;
     w->b = b;
     w->obj = obj;
     w->rc = FL_OK;
-    uint64_t g = ++w->gen;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
     wp_work(w);
     pthread_mutex_lock(&w->mu);
-    while (w->done_gen != g)
+    while (w->active > 0)
         pthread_cond_wait(&w->cv, &w->mu);
     int rc = w->rc;
+    w->n_tasks = 0;
+    w->next = 0;
     pthread_mutex_unlock(&w->mu);
     if (rc < 0) {
         if (err)
