@@ -135,6 +135,8 @@ static int ingest_main(int argc, char **argv)
     const char *fr = getenv("FLOWSIFT_FILE_ROWS");
     if (fr && *fr)
         o.file_rows = strtoull(fr, NULL, 10);
+    const char *sw = getenv("FLOWSIFT_SINGLE_WRITER");
+    o.single_writer = sw && *sw == '1';
     const char *mw = getenv("FLOWSIFT_MAX_WRITERS");
     if (mw && *mw)
         o.max_writers = (int)strtol(mw, NULL, 10);
@@ -217,7 +219,8 @@ const struct fl_cmd fl_cmd_ingest = {
     "dataset could not be written.\n\n"
     "Environment (tuning and tests): FLOWSIFT_FILE_ROWS=N closes a partition\n"
     "file past N rows (default 4 row groups); FLOWSIFT_MAX_WRITERS=N caps the\n"
-    "open partition writers (default 32); FLOWSIFT_CRASH_AT=<point>:<n> kills\n"
+    "open partition writers (default 32); FLOWSIFT_SINGLE_WRITER=1 encodes on\n"
+    "one thread only; FLOWSIFT_CRASH_AT=<point>:<n> kills\n"
     "the process at the n-th pass of a pipeline point (walk, batch, object,\n"
     "file, closed, T1, publish, before-T2) to test crash safety.\n",
     20};
