@@ -220,6 +220,8 @@ int fl__job_open(struct fl__job *j, const char *home, struct fl_error *err)
 
 void fl__job_close(struct fl__job *j)
 {
+    if (j->lock_fd >= 0 && j->staging[0])
+        rmdir(j->staging); /* only when empty: a crash leaves work for recovery */
     fl_state_close(j->st);
     j->st = NULL;
     if (j->lock_fd >= 0)
