@@ -445,6 +445,86 @@ static inline int parse_int(const char *p, size_t n, int64_t *v)
     return 0;
 }
 
+/* ---- word-at-a-time helpers (8 bytes of a line at once, little endian) ---- */
+
+#define W_ONES 0x0101010101010101ull
+#define W_HIGH 0x8080808080808080ull
+#define W_NIB 0xF0F0F0F0F0F0F0F0ull
+
+static inline uint64_t load64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    if (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+        v = __builtin_bswap64(v);
+    return v;
+}
+
+/* Nonzero bytes where v is not an ASCII digit; the lowest one is exact
+ * (a carry from +6 only moves up from a non-digit byte). */
+static inline uint64_t nondigits(uint64_t v)
+{
+    return ((v & W_NIB) ^ (W_ONES * 0x30)) | (((v + W_ONES * 6) & W_NIB) ^ (W_ONES * 0x30));
+}
+
+/* Index of the lowest nonzero byte of m (m != 0). */
+static inline unsigned first_byte(uint64_t m)
+{
+    return (unsigned)__builtin_ctzll(m) >> 3;
+}
+
+/* Index of the first space in v, or 8.  The lowest flagged byte is exact. */
+static inline unsigned first_space(uint64_t v)
+{
+    uint64_t x = v ^ (W_ONES * ' ');
+    uint64_t z = (x - W_ONES) & ~x & W_HIGH;
+    return z ? first_byte(z) : 8;
+}
+
+/* Value of the first len (1..8) bytes of v, all ASCII digits. */
+static inline uint64_t digits8(uint64_t v, unsigned len)
+{
+    uint64_t x = (v - W_ONES * '0') << (8 * (8 - len)); /* leading zero digits */
+    x = x * 10 + (x >> 8);
+    x = (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+         (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+        32;
+    return x;
+}
+
+static const uint64_t pow10_tab[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                      100000000};
+
+/* An unsigned decimal of 1..16 digits ending in a space, read a word at a
+ * time.  q + 16 <= e is not required: only whole words inside [q, e) are
+ * read.  Returns the digit count, or 0 if this fast path does not apply. */
+static inline unsigned fast_uint(const char *q, const char *e, uint64_t *out)
+{
+    if (FL_UNLIKELY(e - q < 8))
+        return 0;
+    uint64_t v = load64(q);
+    uint64_t m = nondigits(v);
+    if (FL_LIKELY(m)) {
+        unsigned len = first_byte(m);
+        if (len == 0 || q[len] != ' ')
+            return 0;
+        *out = digits8(v, len);
+        return len;
+    }
+    if (e - q < 16)
+        return 0;
+    uint64_t v2 = load64(q + 8);
+    uint64_t m2 = nondigits(v2);
+    if (!m2)
+        return 0;
+    unsigned len2 = first_byte(m2);
+    if (q[8 + len2] != ' ')
+        return 0;
+    uint64_t hi = digits8(v, 8);
+    *out = len2 ? hi * pow10_tab[len2] + digits8(v2, len2) : hi;
+    return 8 + len2;
+}
+
 /* Dotted-quad IPv4 check (fast path); anything else goes to fl_ip_parse. */
 static inline bool valid_ip(const char *p, size_t n)
 {
@@ -731,6 +811,14 @@ int fl__aws_line(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, cons
             const char *ts = q;
             if (f->kind == K_I32 || f->kind == K_I64) {
                 uint64_t x = 0;
+                unsigned len = fast_uint(q, e, &x);
+                if (FL_LIKELY(len) && (f->kind == K_I64 || x <= INT32_MAX)) {
+                    col[f->col].i[row] = (int64_t)x; /* < 10^16: no overflow */
+                    col[f->col].valid[row] = 1;
+                    q += len;
+                    continue;
+                }
+                x = 0;
                 while (q < e && (unsigned)(unsigned char)*q - '0' <= 9) {
                     x = x * 10 + (unsigned)(*q - '0');
                     q++;
@@ -743,8 +831,15 @@ int fl__aws_line(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, cons
                 }
             }
             /* the general case: find the token's end, then store it */
+            while (e - q >= 8) {
+                unsigned sp = first_space(load64(q));
+                q += sp;
+                if (sp < 8)
+                    goto tok_end;
+            }
             while (q < e && *q != ' ')
                 q++;
+        tok_end:
             why = store_field(a, b, row, i, (struct fl_str){ts, (size_t)(q - ts)}, &nodata);
             if (FL_UNLIKELY(why != FL_REJ__COUNT))
                 goto bad;
