@@ -525,31 +525,40 @@ static inline unsigned fast_uint(const char *q, const char *e, uint64_t *out)
     return 8 + len2;
 }
 
-/* Dotted-quad IPv4 check (fast path); anything else goes to fl_ip_parse. */
+/* Dotted-quad IPv4 check (fast path, octet by octet: 1-3 digits, no
+ * leading zero, <= 255); anything else goes to fl_ip_parse. */
 static inline bool valid_ip(const char *p, size_t n)
 {
-    if (n >= 7 && n <= 15) {
-        unsigned parts = 0, val = 0, digits = 0;
-        size_t i = 0;
-        for (; i < n; i++) {
-            unsigned ch = (unsigned char)p[i];
-            if (ch == '.') {
-                if (digits == 0 || parts == 3)
-                    break;
-                parts++;
-                val = digits = 0;
-            } else if (ch - '0' <= 9) {
-                if (digits && val == 0)
+    if (FL_LIKELY(n >= 7 && n <= 15)) {
+        const char *q = p, *e = p + n;
+        int k = 0;
+        for (;; k++) {
+            unsigned v = (unsigned)(unsigned char)*q - '0'; /* q < e here */
+            if (v > 9)
+                break;
+            q++;
+            unsigned d;
+            if (q < e && (d = (unsigned)(unsigned char)*q - '0') <= 9) {
+                if (v == 0)
                     break; /* leading zero */
-                val = val * 10 + (ch - '0');
-                if (++digits > 3 || val > 255)
-                    break;
-            } else {
+                v = v * 10 + d;
+                q++;
+                if (q < e && (d = (unsigned)(unsigned char)*q - '0') <= 9) {
+                    v = v * 10 + d;
+                    q++;
+                    if (v > 255)
+                        break;
+                }
+            }
+            if (k == 3) {
+                if (q == e)
+                    return true;
                 break;
             }
+            if (q + 1 >= e || *q != '.')
+                break;
+            q++;
         }
-        if (i == n && parts == 3 && digits)
-            return true;
     }
     struct fl_ip ip;
     return memchr(p, ':', n) && fl_ip_parse(p, n, &ip) == FL_OK;
