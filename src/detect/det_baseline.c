@@ -69,23 +69,10 @@ int fl__det_series_load(struct det_ctx *c, const fl_query_result *res, const cha
     struct fl_buf key, json;
     fl_buf_init(&key, 8192);
     fl_buf_init(&json, 16384);
-    char vals[FL_RULE_MAX_ENTITY][256];
-    const char *vp[FL_RULE_MAX_ENTITY];
     int rc = FL_OK;
     for (size_t row = 0; row < rows && rc == FL_OK; row++) {
         struct fl_qcell q;
-        for (int i = 0; i < r->n_entity; i++) {
-            fl_query_result_cell(res, row, ent[i], &q);
-            if (q.type == FL_QT_NULL) {
-                vp[i] = NULL;
-            } else {
-                size_t n = fl_query_cell_format(&q, vals[i], sizeof vals[i]);
-                if (n >= sizeof vals[i])
-                    vals[i][sizeof vals[i] - 1] = 0;
-                vp[i] = vals[i];
-            }
-        }
-        rc = fl__det_entity(r, vp, &key, &json);
+        rc = fl__det_row_entity(r, res, row, ent, &key, &json);
         if (rc != FL_OK)
             break;
         struct det_point *p = &out->v[out->n];

@@ -74,6 +74,26 @@ int fl__det_json_str(struct fl_buf *b, const char *s, size_t n)
     return FL_OK;
 }
 
+int fl__det_row_entity(const struct fl_rule *r, const fl_query_result *res, size_t row,
+                       const int *ent, struct fl_buf *key, struct fl_buf *json)
+{
+    char vals[FL_RULE_MAX_ENTITY][256];
+    const char *vp[FL_RULE_MAX_ENTITY];
+    struct fl_qcell q;
+    for (int i = 0; i < r->n_entity; i++) {
+        fl_query_result_cell(res, row, ent[i], &q);
+        if (q.type == FL_QT_NULL) {
+            vp[i] = NULL;
+        } else {
+            size_t n = fl_query_cell_format(&q, vals[i], sizeof vals[i]);
+            if (n >= sizeof vals[i])
+                vals[i][sizeof vals[i] - 1] = 0;
+            vp[i] = vals[i];
+        }
+    }
+    return fl__det_entity(r, vp, key, json);
+}
+
 int fl__det_entity(const struct fl_rule *r, const char *const *vals, struct fl_buf *key,
                    struct fl_buf *json)
 {
@@ -187,24 +207,11 @@ int fl__det_result_hits(struct det_ctx *c, const fl_query_result *res)
     fl_buf_init(&json, 16384);
     fl_buf_init(&ev, DET_EVIDENCE_MAX);
     fl_buf_init(&tags, 1024);
-    char vals[FL_RULE_MAX_ENTITY][256];
-    const char *vp[FL_RULE_MAX_ENTITY];
     int rc = FL_OK;
     size_t rows = fl_query_result_rows(res);
     for (size_t row = 0; row < rows && rc == FL_OK; row++) {
         struct fl_qcell q;
-        for (int i = 0; i < r->n_entity; i++) {
-            fl_query_result_cell(res, row, ent_col[i], &q);
-            if (q.type == FL_QT_NULL) {
-                vp[i] = NULL;
-            } else {
-                size_t n = fl_query_cell_format(&q, vals[i], sizeof vals[i]);
-                if (n >= sizeof vals[i])
-                    vals[i][sizeof vals[i] - 1] = 0;
-                vp[i] = vals[i];
-            }
-        }
-        rc = fl__det_entity(r, vp, &key, &json);
+        rc = fl__det_row_entity(r, res, row, ent_col, &key, &json);
         if (rc != FL_OK)
             break;
         bool ok;

@@ -121,6 +121,10 @@ const char *fl__det_param_text(const struct fl_rule *r, const char *name, const 
 /* Build "col=v,..." and {"col":"v"} for entity values. */
 int fl__det_entity(const struct fl_rule *r, const char *const *vals, struct fl_buf *key,
                    struct fl_buf *json);
+/* fl__det_entity over the entity columns ent[0..n_entity) of result row
+ * `row` (cells formatted as text, NULL kept as NULL). */
+int fl__det_row_entity(const struct fl_rule *r, const fl_query_result *res, size_t row,
+                       const int *ent, struct fl_buf *key, struct fl_buf *json);
 /* JSON-quote s into b. */
 int fl__det_json_str(struct fl_buf *b, const char *s, size_t n);
 
