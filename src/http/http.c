@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * http.c - the dashboard server (fl_http.h): libmicrohttpd with its internal
+ * thread pool, bearer-token checks on /api, capped request bodies, the JSON
+ * API endpoints (each one SQL query through fl_query_run, parameters
+ * validated before they are printed into the SQL) and a fixed list of
+ * static assets read from the assets folder.  Replies are built in a
+ * bounded growable buffer; every string goes through fl_json_escape.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fl/fl_common.h"
+#include "fl/fl_http.h"
+#include "fl/fl_query.h"
+
+#define REPLY_CAP (16u << 20)   /* largest JSON reply */
+#define ASSET_CAP (1u << 20)    /* largest static asset */
+
+struct fl_http {
+    struct MHD_Daemon *d;
+    struct fl_http_opts o;
+    char listen[64];
+    char home[1024];
+    char token[256];
+    char assets[1024];
+    unsigned port;
+};
+
+struct req {
+    char *body;
+    size_t n;
+    int too_big;
+};
+
+struct buf {
+    char *p;
+    size_t n, cap;
+    int over;
+};
+
+static void b_add(struct buf *b, const char *s, size_t n)
+{
+    if (b->over)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 4096;
+        while (nc < b->n + n + 1)
+            nc *= 2;
+        if (nc > REPLY_CAP) {
+            b->over = 1;
+            return;
+        }
+        char *np = fl_realloc(b->p, nc);
+        if (!np) {
+            b->over = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+static void b_str(struct buf *b, const char *s) { b_add(b, s, strlen(s)); }
+
+static void b_json(struct buf *b, const char *s, size_t n)
+{
+    char tmp[512];
+    b_add(b, "\"", 1);
+    size_t need = fl_json_escape(s, n, tmp, sizeof tmp);
+    if (need < sizeof tmp) {
+        b_add(b, tmp, need);
+    } else {
+        char *t = fl_malloc(need + 1);
+        if (!t) {
+            b->over = 1;
+            return;
+        }
+        fl_json_escape(s, n, t, need + 1);
+        b_add(b, t, need);
+        fl_free(t);
+    }
+    b_add(b, "\"", 1);
+}
+
+static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status,
+                                const char *ctype, const char *p, size_t n)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", ctype);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; script-src 'self'; style-src 'self'; "
+                            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    enum MHD_Result rc = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result send_err(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    struct buf b = {0};
+    b_str(&b, "{\"error\":");
+    b_json(&b, msg, strlen(msg));
+    b_str(&b, "}\n");
+    enum MHD_Result rc = b.over ? MHD_NO : send_buf(c, status, "application/json", b.p, b.n);
+    fl_free(b.p);
+    return rc;
+}
+
+/* ---- parameters ---- */
+
+static int valid_ident(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_' || ch == '.' || ch == ':'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Unix seconds or YYYY-MM-DD. */
+static int parse_time(const char *s, int64_t *out)
+{
+    int64_t v;
+    if (fl_parse_i64(s, strlen(s), &v) == FL_OK) {
+        *out = v;
+        return FL_OK;
+    }
+    unsigned y, m, d;
+    char tail;
+    if (strlen(s) == 10 && sscanf(s, "%4u-%2u-%2u%c", &y, &m, &d, &tail) == 3 &&
+        m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+        *out = fl_days_from_civil((int)y, m, d) * 86400LL;
+        return FL_OK;
+    }
+    return FL_EINVAL;
+}
+
+struct params {
+    char where[512];
+    long limit;
+};
+
+static int get_params(struct MHD_Connection *c, struct params *p, const char **bad)
+{
+    int64_t from = 0, to = INT64_C(253402300800);
+    const char *v;
+    p->limit = 20;
+    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from")) &&
+        parse_time(v, &from) != FL_OK)
+        return *bad = "from: Unix seconds or YYYY-MM-DD", FL_EINVAL;
+    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to")) &&
+        parse_time(v, &to) != FL_OK)
+        return *bad = "to: Unix seconds or YYYY-MM-DD", FL_EINVAL;
+    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"))) {
+        int64_t l;
+        if (fl_parse_i64(v, strlen(v), &l) != FL_OK || l < 1 || l > 1000)
+            return *bad = "limit: 1..1000", FL_EINVAL;
+        p->limit = (long)l;
+    }
+    int n = snprintf(p->where, sizeof p->where, "start >= %lld AND start < %lld",
+                     (long long)from, (long long)to);
+    const char *cloud = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cloud");
+    const char *acct = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "account");
+    if (cloud) {
+        if (!valid_ident(cloud, 16))
+            return *bad = "cloud: letters, digits, - _ . : only", FL_EINVAL;
+        n += snprintf(p->where + n, sizeof p->where - (size_t)n, " AND cloud = '%s'", cloud);
+    }
+    if (acct) {
+        if (!valid_ident(acct, 128))
+            return *bad = "account: letters, digits, - _ . : only", FL_EINVAL;
+        n += snprintf(p->where + n, sizeof p->where - (size_t)n, " AND account = '%s'", acct);
+    }
+    if (n < 0 || (size_t)n >= sizeof p->where)
+        return *bad = "parameters too long", FL_EINVAL;
+    return FL_OK;
+}
+
+/* ---- query → JSON ---- */
+
+static void cell_json(struct buf *b, const struct fl_qcell *cell)
+{
+    char tmp[128];
+    switch (cell->type) {
+    case FL_QT_NULL:
+        b_str(b, "null");
+        return;
+    case FL_QT_BOOL:
+        b_str(b, cell->i ? "true" : "false");
+        return;
+    case FL_QT_BIGINT: {
+        int k = snprintf(tmp, sizeof tmp, "%lld", (long long)cell->i);
+        b_add(b, tmp, (size_t)k);
+        return;
+    }
+    case FL_QT_DOUBLE: {
+        if (cell->d != cell->d || cell->d > 1.7e308 || cell->d < -1.7e308) {
+            b_str(b, "null");
+            return;
+        }
+        int k = snprintf(tmp, sizeof tmp, "%.17g", cell->d);
+        b_add(b, tmp, (size_t)k);
+        return;
+    }
+    case FL_QT_VARCHAR:
+        b_json(b, cell->s.p ? cell->s.p : "", cell->s.n);
+        return;
+    default: {
+        size_t k = fl_query_cell_format(cell, tmp, sizeof tmp);
+        if (k >= sizeof tmp)
+            k = sizeof tmp - 1;
+        b_json(b, tmp, k);
+        return;
+    }
+    }
+}
+
+static enum MHD_Result run_sql(struct fl_http *h, struct MHD_Connection *c, const char *sql)
+{
+    struct fl_query_opts qo;
+    memset(&qo, 0, sizeof qo);
+    qo.home = h->home[0] ? h->home : NULL;
+    qo.memory = h->o.query_memory ? h->o.query_memory : (256ULL << 20);
+    qo.threads = 1;
+    fl_query_result *r = NULL;
+    struct fl_error err;
+    memset(&err, 0, sizeof err);
+    int rc = fl_query_run(sql, &qo, &r, &err);
+    if (rc != FL_OK)
+        return send_err(c, rc == FL_EPARSE ? 400 : 500, err.msg[0] ? err.msg : fl_strerror(rc));
+    struct buf b = {0};
+    int nc = fl_query_result_cols(r);
+    size_t nr = fl_query_result_rows(r);
+    b_str(&b, "{\"columns\":[");
+    for (int i = 0; i < nc; i++) {
+        const char *nm = fl_query_result_name(r, i);
+        if (i)
+            b_add(&b, ",", 1);
+        b_json(&b, nm, strlen(nm));
+    }
+    b_str(&b, "],\"rows\":[");
+    for (size_t row = 0; row < nr && !b.over; row++) {
+        b_str(&b, row ? ",[" : "[");
+        for (int i = 0; i < nc; i++) {
+            struct fl_qcell cell;
+            fl_query_result_cell(r, row, i, &cell);
+            if (i)
+                b_add(&b, ",", 1);
+            cell_json(&b, &cell);
+        }
+        b_add(&b, "]", 1);
+    }
+    b_str(&b, "]}\n");
+    fl_query_result_free(r);
+    enum MHD_Result ret = b.over ? send_err(c, 413, "result too large (16 MiB cap); add a LIMIT")
+                                 : send_buf(c, 200, "application/json", b.p, b.n);
+    fl_free(b.p);
+    return ret;
+}
+
+/* Only SELECT / WITH / EXPLAIN (after blanks, comments and parentheses). */
+static int read_only_sql(const char *s)
+{
+    for (;;) {
+        while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '(')
+            s++;
+        if (s[0] == '-' && s[1] == '-') {
+            while (*s && *s != '\n')
+                s++;
+            continue;
+        }
+        if (s[0] == '/' && s[1] == '*') {
+            const char *e = strstr(s + 2, "*/");
+            if (!e)
+                return 0;
+            s = e + 2;
+            continue;
+        }
+        break;
+    }
+    static const char *const kw[] = {"select", "with", "explain"};
+    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++) {
+        size_t n = strlen(kw[i]);
+        if (strncasecmp(s, kw[i], n) == 0 && !((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+                                                  (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
+            return 1;
+    }
+    return 0;
+}
+
+static enum MHD_Result api(struct fl_http *h, struct MHD_Connection *c, const char *url,
+                           const char *method, struct req *rq)
+{
+    int is_get = strcmp(method, "GET") == 0;
+    if (strcmp(url, "/api/query") == 0) {
+        const char *q = NULL;
+        if (strcmp(method, "POST") == 0)
+            q = rq->body ? rq->body : "";
+        else if (is_get)
+            q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
+        else
+            return send_err(c, 405, "GET or POST");
+        if (!q || !*q)
+            return send_err(c, 400, "no query (POST the SQL or GET ?q=)");
+        if (!read_only_sql(q))
+            return send_err(c, 400, "only SELECT, WITH and EXPLAIN statements are accepted");
+        return run_sql(h, c, q);
+    }
+    if (!is_get)
+        return send_err(c, 405, "GET only");
+    struct params p;
+    const char *bad = NULL;
+    if (get_params(c, &p, &bad) != FL_OK)
+        return send_err(c, 400, bad);
+    char sql[2048];
+    int n;
+    if (strcmp(url, "/api/traffic") == 0)
+        n = snprintf(sql, sizeof sql,
+                     "SELECT (start / 3600) * 3600 AS hour, action, sum(bytes) AS bytes, count(*) AS flows "
+                     "FROM flows WHERE %s GROUP BY 1, 2 ORDER BY 1, 2", p.where);
+    else if (strcmp(url, "/api/top-talkers") == 0)
+        n = snprintf(sql, sizeof sql,
+                     "SELECT srcaddr, sum(bytes) AS bytes, count(*) AS flows FROM flows WHERE %s "
+                     "GROUP BY srcaddr ORDER BY bytes DESC, srcaddr LIMIT %ld", p.where, p.limit);
+    else if (strcmp(url, "/api/denied-by-rule") == 0)
+        n = snprintf(sql, sizeof sql,
+                     "SELECT coalesce(rule_name, rule, '') AS rule, count(*) AS flows, sum(bytes) AS bytes "
+                     "FROM flows WHERE %s AND action = 'REJECT' GROUP BY 1 ORDER BY flows DESC, rule LIMIT %ld",
+                     p.where, p.limit);
+    else if (strcmp(url, "/api/egress-by-country") == 0)
+        n = snprintf(sql, sizeof sql,
+                     "SELECT coalesce(dst_country, '') AS country, sum(bytes) AS bytes, count(*) AS flows "
+                     "FROM flows WHERE %s AND dst_scope = 'public' GROUP BY 1 ORDER BY bytes DESC, country LIMIT %ld",
+                     p.where, p.limit);
+    else if (strcmp(url, "/api/flow-types") == 0)
+        n = snprintf(sql, sizeof sql,
+                     "SELECT coalesce(flow_type, '') AS flow_type, count(*) AS flows, sum(bytes) AS bytes "
+                     "FROM flows WHERE %s GROUP BY 1 ORDER BY flows DESC, flow_type", p.where);
+    else
+        return send_err(c, 404, "no such endpoint");
+    if (n < 0 || (size_t)n >= sizeof sql)
+        return send_err(c, 400, "query too long");
+    return run_sql(h, c, sql);
+}
+
+/* ---- static assets: a fixed list, nothing else ---- */
+
+static enum MHD_Result asset(struct fl_http *h, struct MHD_Connection *c, const char *url)
+{
+    static const struct { const char *url, *file, *type; } list[] = {
+        {"/", "index.html", "text/html; charset=utf-8"},
+        {"/index.html", "index.html", "text/html; charset=utf-8"},
+        {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+        {"/app.css", "app.css", "text/css; charset=utf-8"},
+    };
+    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
+        if (strcmp(url, list[i].url) != 0)
+            continue;
+        char path[1200];
+        int k = snprintf(path, sizeof path, "%s/%s", h->assets, list[i].file);
+        if (k < 0 || (size_t)k >= sizeof path)
+            return send_err(c, 500, "assets path too long");
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return send_err(c, 404, "asset missing (see --assets)");
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)ASSET_CAP) {
+            close(fd);
+            return send_err(c, 500, "asset unreadable");
+        }
+        char *p = fl_malloc((size_t)st.st_size + 1);
+        size_t got = 0;
+        while (p && got < (size_t)st.st_size) {
+            ssize_t r = read(fd, p + got, (size_t)st.st_size - got);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        close(fd);
+        enum MHD_Result rc = p ? send_buf(c, 200, list[i].type, p, got) : MHD_NO;
+        fl_free(p);
+        return rc;
+    }
+    return send_err(c, 404, "not found");
+}
+
+/* ---- request plumbing ---- */
+
+static int token_ok(struct fl_http *h, struct MHD_Connection *c)
+{
+    if (!h->token[0])
+        return 1;
+    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!a || strncmp(a, "Bearer ", 7) != 0)
+        return 0;
+    a += 7;
+    size_t n = strlen(h->token), m = strlen(a);
+    unsigned diff = (unsigned)(n ^ m);
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned)(h->token[i] ^ (i < m ? a[i] : 0));
+    return diff == 0;
+}
+
+/* Origin / Referer, when present, must name the Host we were reached as. */
+static int same_origin(struct MHD_Connection *c)
+{
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    const char *hdrs[] = {"Origin", "Referer"};
+    for (int i = 0; i < 2; i++) {
+        const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, hdrs[i]);
+        if (!v)
+            continue;
+        if (!host)
+            return 0;
+        const char *s = strstr(v, "://");
+        if (!s)
+            return 0;
+        s += 3;
+        size_t hn = strlen(host);
+        if (strncmp(s, host, hn) != 0 || (s[hn] != 0 && s[hn] != '/'))
+            return 0;
+    }
+    return 1;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls)
+{
+    struct fl_http *h = cls;
+    struct req *rq = *con_cls;
+    if (!rq) {
+        rq = fl_calloc(1, sizeof *rq);
+        if (!rq)
+            return MHD_NO;
+        *con_cls = rq;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        int64_t len;
+        if (cl && (fl_parse_i64(cl, strlen(cl), &len) != FL_OK || len < 0 || len > (int64_t)FL_HTTP_MAX_BODY))
+            return send_err(c, 413, "request body over 64 KiB");
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!rq->too_big) {
+            if (rq->n + *upload_size > FL_HTTP_MAX_BODY) {
+                rq->too_big = 1;
+            } else {
+                char *np = fl_realloc(rq->body, rq->n + *upload_size + 1);
+                if (!np)
+                    return MHD_NO;
+                rq->body = np;
+                memcpy(rq->body + rq->n, upload, *upload_size);
+                rq->n += *upload_size;
+                rq->body[rq->n] = 0;
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (rq->too_big)
+        return send_err(c, 413, "request body over 64 KiB");
+    if (strncmp(url, "/api/", 5) == 0) {
+        if (!token_ok(h, c))
+            return send_err(c, 401, "missing or wrong bearer token");
+        if (strcmp(method, "GET") != 0 && !same_origin(c))
+            return send_err(c, 403, "cross-origin request refused");
+        if (rq->body && strlen(rq->body) != rq->n)
+            return send_err(c, 400, "NUL byte in body");
+        return api(h, c, url, method, rq);
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return send_err(c, 405, "GET only");
+    return asset(h, c, url);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    struct req *rq = *con_cls;
+    if (rq) {
+        fl_free(rq->body);
+        fl_free(rq);
+        *con_cls = NULL;
+    }
+}
+
+static int parse_listen(const char *s, struct sockaddr_in *sa)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t)(colon - s) >= 32)
+        return FL_EINVAL;
+    char host[32];
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = 0;
+    int64_t port;
+    if (fl_parse_i64(colon + 1, strlen(colon + 1), &port) != FL_OK || port < 0 || port > 65535)
+        return FL_EINVAL;
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return FL_EINVAL;
+    return FL_OK;
+}
+
+int fl_http_is_loopback(const char *listen)
+{
+    struct sockaddr_in sa;
+    if (parse_listen(listen, &sa) != FL_OK)
+        return 0;
+    return (ntohl(sa.sin_addr.s_addr) >> 24) == 127;
+}
+
+int fl_http_start(const struct fl_http_opts *o, fl_http **out, struct fl_error *err)
+{
+    *out = NULL;
+    const char *listen = o->listen ? o->listen : "127.0.0.1:8080";
+    struct sockaddr_in sa;
+    if (parse_listen(listen, &sa) != FL_OK)
+        return fl_error_set(err, FL_EINVAL, "--listen '%s': expected A.B.C.D:PORT", listen);
+    if (!fl_http_is_loopback(listen) && (!o->token || !*o->token))
+        return fl_error_set(err, FL_EINVAL,
+                            "refusing to listen on non-loopback %s without a token (--token T or --token generate)",
+                            listen);
+    if (o->token && (strlen(o->token) < 16 || strlen(o->token) >= 256 || !valid_ident(o->token, 255)))
+        return fl_error_set(err, FL_EINVAL, "token: 16..255 characters of [A-Za-z0-9._:-]");
+    fl_http *h = fl_calloc(1, sizeof *h);
+    if (!h)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    h->o = *o;
+    snprintf(h->listen, sizeof h->listen, "%s", listen);
+    snprintf(h->home, sizeof h->home, "%s", o->home ? o->home : "");
+    snprintf(h->token, sizeof h->token, "%s", o->token ? o->token : "");
+    snprintf(h->assets, sizeof h->assets, "%s", o->assets ? o->assets : "assets");
+    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                            handler, h,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : 2),
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s ? o->timeout_s : 30),
+                            MHD_OPTION_CONNECTION_LIMIT, 64u,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32u,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128u << 10),
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+                            MHD_OPTION_END);
+    if (!h->d) {
+        fl_free(h);
+        return fl_error_set(err, FL_EIO, "cannot listen on %s (address in use or not local?)", listen);
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = di ? di->port : ntohs(sa.sin_port);
+    *out = h;
+    return FL_OK;
+}
+
+unsigned fl_http_port(const fl_http *h) { return h ? h->port : 0; }
+
+void fl_http_stop(fl_http *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->d);
+    fl_free(h);
+}
