@@ -62,6 +62,57 @@ async function load() {
       status.textContent = String(e);
     }
   }
+  try {
+    await loadFindings();
+  } catch (e) {
+    status.textContent = String(e);
+  }
+}
+
+async function setStatus(id, action) {
+  const r = await fetch('/api/findings/' + encodeURIComponent(id) + '/' + action,
+                        { method: 'POST', headers: headers() });
+  const j = await r.json();
+  document.getElementById('status').textContent = j.error ? 'error: ' + j.error : '';
+  loadFindings();
+}
+
+async function loadFindings() {
+  const el = document.getElementById('findings');
+  el.replaceChildren();
+  const r = await fetch('/api/findings', { headers: headers() });
+  const j = await r.json();
+  if (j.error) {
+    el.textContent = 'error: ' + j.error;
+    return;
+  }
+  const t = document.createElement('table');
+  const cols = ['id', 'severity', 'status', 'rule', 'title', 'entity', 'count', 'last_seen'];
+  const hr = document.createElement('tr');
+  for (const c of cols.concat([''])) {
+    const th = document.createElement('th');
+    th.textContent = c;
+    hr.appendChild(th);
+  }
+  t.appendChild(hr);
+  for (const f of j.findings) {
+    const tr = document.createElement('tr');
+    for (const c of cols) {
+      const td = document.createElement('td');
+      td.textContent = c === 'last_seen' ? new Date(f[c] * 1000).toISOString() : String(f[c]);
+      tr.appendChild(td);
+    }
+    const td = document.createElement('td');
+    for (const action of ['suppress', 'resolve']) {
+      const b = document.createElement('button');
+      b.textContent = action;
+      b.addEventListener('click', () => setStatus(f.id, action));
+      td.appendChild(b);
+    }
+    tr.appendChild(td);
+    t.appendChild(tr);
+  }
+  el.appendChild(t);
 }
 
 async function runQuery(ev) {

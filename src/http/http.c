@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fl/fl_common.h"
+#include "fl/fl_detect.h"
 #include "fl/fl_http.h"
 #include "fl/fl_query.h"
 
@@ -310,10 +311,110 @@ static int read_only_sql(const char *s)
     return 0;
 }
 
+/* ---- findings (state database) ---- */
+
+struct flist {
+    struct buf *b;
+    int n;
+};
+
+static int finding_json(void *ctx, const struct fl_finding *f)
+{
+    struct flist *fl = ctx;
+    struct buf *b = fl->b;
+    char tmp[96];
+    b_str(b, fl->n++ ? ",{\"id\":" : "{\"id\":");
+    int k = snprintf(tmp, sizeof tmp, "%lld", (long long)f->id);
+    b_add(b, tmp, (size_t)k);
+    b_str(b, ",\"rule\":");
+    b_json(b, f->rule, strnlen(f->rule, sizeof f->rule));
+    b_str(b, ",\"title\":");
+    b_json(b, f->title, strnlen(f->title, sizeof f->title));
+    b_str(b, ",\"entity\":");
+    b_json(b, f->entity, strnlen(f->entity, sizeof f->entity));
+    b_str(b, ",\"status\":");
+    b_json(b, f->status, strnlen(f->status, sizeof f->status));
+    k = snprintf(tmp, sizeof tmp, ",\"severity\":%d,\"first_seen\":%lld,\"last_seen\":%lld,\"count\":%lld}",
+                 f->severity, (long long)f->first_seen, (long long)f->last_seen, (long long)f->count);
+    b_add(b, tmp, (size_t)k);
+    return b->over ? 1 : 0;
+}
+
+static enum MHD_Result findings(struct fl_http *h, struct MHD_Connection *c, const char *url,
+                                const char *method)
+{
+    const char *home = h->home[0] ? h->home : "./flowsift-data";
+    fl_state *st = NULL;
+    struct fl_error err;
+    memset(&err, 0, sizeof err);
+    if (strcmp(url, "/api/findings") == 0) {
+        if (strcmp(method, "GET") != 0)
+            return send_err(c, 405, "GET only");
+        struct fl_findings_filter flt;
+        memset(&flt, 0, sizeof flt);
+        flt.limit = 200;
+        const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status");
+        if (v) {
+            if (strcmp(v, "open") != 0 && strcmp(v, "suppressed") != 0 && strcmp(v, "resolved") != 0)
+                return send_err(c, 400, "status: open, suppressed or resolved");
+            flt.status = v;
+        }
+        if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"))) {
+            int64_t l;
+            if (fl_parse_i64(v, strlen(v), &l) != FL_OK || l < 1 || l > 1000)
+                return send_err(c, 400, "limit: 1..1000");
+            flt.limit = (uint64_t)l;
+        }
+        if (fl_detect_state_open(&st, home, &err) != FL_OK)
+            return send_err(c, 500, err.msg);
+        struct buf b = {0};
+        struct flist fl = {&b, 0};
+        b_str(&b, "{\"findings\":[");
+        int rc = fl_findings_list(st, &flt, finding_json, &fl, &err);
+        fl_state_close(st);
+        b_str(&b, "]}\n");
+        enum MHD_Result ret = rc != FL_OK ? send_err(c, 500, err.msg)
+                              : b.over    ? send_err(c, 413, "too many findings; lower limit")
+                                          : send_buf(c, 200, "application/json", b.p, b.n);
+        fl_free(b.p);
+        return ret;
+    }
+    /* /api/findings/<id>/suppress | /resolve */
+    const char *p = url + strlen("/api/findings/");
+    int64_t id = 0;
+    int nd = 0;
+    while (*p >= '0' && *p <= '9' && nd < 18) {
+        id = id * 10 + (*p++ - '0');
+        nd++;
+    }
+    const char *status = NULL;
+    if (nd > 0 && strcmp(p, "/suppress") == 0)
+        status = "suppressed";
+    else if (nd > 0 && strcmp(p, "/resolve") == 0)
+        status = "resolved";
+    if (!status || id <= 0)
+        return send_err(c, 404, "no such endpoint");
+    if (strcmp(method, "POST") != 0)
+        return send_err(c, 405, "POST only");
+    if (fl_detect_state_open(&st, home, &err) != FL_OK)
+        return send_err(c, 500, err.msg);
+    int rc = fl_finding_set_status(st, id, status, "dashboard", &err);
+    fl_state_close(st);
+    if (rc == FL_ENOTFOUND)
+        return send_err(c, 404, "no such finding");
+    if (rc != FL_OK)
+        return send_err(c, 500, err.msg);
+    char out[96];
+    int k = snprintf(out, sizeof out, "{\"id\":%lld,\"status\":\"%s\"}\n", (long long)id, status);
+    return send_buf(c, 200, "application/json", out, (size_t)k);
+}
+
 static enum MHD_Result api(struct fl_http *h, struct MHD_Connection *c, const char *url,
                            const char *method, struct req *rq)
 {
     int is_get = strcmp(method, "GET") == 0;
+    if (strncmp(url, "/api/findings", 13) == 0 && (url[13] == 0 || url[13] == '/'))
+        return findings(h, c, url, method);
     if (strcmp(url, "/api/query") == 0) {
         const char *q = NULL;
         if (strcmp(method, "POST") == 0)

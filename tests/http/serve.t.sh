@@ -16,6 +16,7 @@ trap cleanup EXIT
 H=$FL_TMP/home
 "$FL" generate --records 3000 --seed 7 --out "$FL_TMP/in.log" >/dev/null 2>&1
 FLOWSIFT_HOME=$H "$FL" ingest "$FL_TMP/in.log" >/dev/null 2>&1 || fail ingest "ingest failed"
+FLOWSIFT_HOME=$H "$FL" detect --rules "$FL_ROOT/rules" --from 2026-11-20 --to 2026-11-21 >/dev/null 2>&1
 
 # start_server OUTFILE ARGS... -> sets PORT
 start_server() {
@@ -85,6 +86,25 @@ check_eq query_same_origin "$(code "$B/api/query" -H "Origin: http://127.0.0.1:$
 head -c 70000 /dev/zero | tr '\0' ' ' >"$FL_TMP/big"
 check_eq body_too_big "$(code "$B/api/query" --data-binary @"$FL_TMP/big")" 413
 check_eq body_too_big_chunked "$(code "$B/api/query" -H 'Transfer-Encoding: chunked' --data-binary @"$FL_TMP/big")" 413
+
+# findings: list equals `flowsift findings list`; suppress / resolve change the state
+check_eq findings "$(code "$B/api/findings")" 200
+NF=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).findings.length)' "$FL_TMP/body")
+check_eq findings_count "$NF" "$(FLOWSIFT_HOME=$H "$FL" findings list --format ndjson | grep -c .)"
+if [ "$NF" -gt 0 ]; then pass findings_nonempty; else fail findings_nonempty "detect left no findings"; fi
+FID=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).findings[0].id)' "$FL_TMP/body")
+check_eq suppress_get "$(code "$B/api/findings/$FID/suppress")" 405
+check_eq suppress_cross_origin "$(code "$B/api/findings/$FID/suppress" -X POST -H 'Origin: http://evil.example')" 403
+check_eq suppress_cross_referer "$(code "$B/api/findings/$FID/suppress" -X POST -H 'Referer: http://127.0.0.1:1/x')" 403
+check "suppress_cross_origin_unchanged" bash -c "FLOWSIFT_HOME='$H' '$FL' findings show $FID --format ndjson | grep -q '\"status\":\"open\"'"
+check_eq suppress "$(code "$B/api/findings/$FID/suppress" -X POST -H "Origin: http://127.0.0.1:$PORT")" 200
+check "suppress_stored" bash -c "FLOWSIFT_HOME='$H' '$FL' findings show $FID --format ndjson | grep -q '\"status\":\"suppressed\"'"
+check_eq resolve "$(code "$B/api/findings/$FID/resolve" -X POST)" 200
+check "resolve_stored" bash -c "FLOWSIFT_HOME='$H' '$FL' findings show $FID --format ndjson | grep -q '\"status\":\"resolved\"'"
+check_eq findings_status "$(code "$B/api/findings?status=resolved")" 200
+check "findings_status_rows" grep -q "\"id\":$FID," "$FL_TMP/body"
+check_eq resolve_missing "$(code "$B/api/findings/999999/resolve" -X POST)" 404
+check_eq findings_bad_status "$(code "$B/api/findings?status=x%27")" 400
 
 # static: a fixed list, CSP, nosniff; traversal refused
 check_eq index "$(code "$B/")" 200
