@@ -607,6 +607,18 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
+/* Percent-decoding as MHD does it, but a decoded NUL becomes 0x01 so that
+ * "/index.html%00.js" cannot match a known asset by truncation and a NUL
+ * never reaches a parameter check. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    size_t n = MHD_http_unescape(s);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == 0)
+            s[i] = 1;
+    return n;
+}
+
 static int parse_listen(const char *s, struct sockaddr_in *sa)
 {
     const char *colon = strrchr(s, ':');
@@ -664,6 +676,7 @@ int fl_http_start(const struct fl_http_opts *o, fl_http **out, struct fl_error *
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32u,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128u << 10),
                             MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
                             MHD_OPTION_END);
     if (!h->d) {
         fl_free(h);

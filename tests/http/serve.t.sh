@@ -115,7 +115,8 @@ check "no_innerhtml" bash -c "! grep -q innerHTML '$FL_ROOT/assets/app.js'"
 check_eq app_js "$(code "$B/app.js")" 200
 check "app_js_type" grep -qi '^Content-Type: text/javascript' "$FL_TMP/hdr"
 for u in "/../etc/passwd" "/%2e%2e/%2e%2e/etc/passwd" "/assets/../../etc/passwd" "//etc/passwd" \
-         "/app.js/../../../etc/passwd" "/%2fetc%2fpasswd" "/app.css/x" "/README.md" "/serve.token"; do
+         "/app.js/../../../etc/passwd" "/%2fetc%2fpasswd" "/app.css/x" "/README.md" "/serve.token" \
+         "/index.html%00.js" "/app.js%00"; do
   c=$(code "$B$u" --path-as-is)
   if [ "$c" = 404 ] || [ "$c" = 400 ]; then pass "traversal $u"; else fail "traversal $u" "status $c"; fi
   grep -q 'root:' "$FL_TMP/body" && fail "traversal_leak $u" "passwd content served"
