@@ -78,6 +78,12 @@ for s in "DROP TABLE flows" "INSERT INTO flows VALUES (1)" "COPY flows TO 'x'" "
 DELETE FROM flows"; do
   check_eq "query_refuses_${s%% *}" "$(code "$B/api/query" --data-binary "$s")" 400
 done
+# the console cannot read files: the dialect has no file functions
+for s in "SELECT * FROM read_csv('/etc/passwd')" "SELECT * FROM '/etc/passwd'" "SELECT pg_read_file('/etc/passwd')" \
+         "WITH x AS (SELECT 1) SELECT * FROM read_text('/etc/passwd')"; do
+  c=$(code "$B/api/query" --data-binary "$s")
+  if [ "$c" = 400 ] && ! grep -q 'root:' "$FL_TMP/body"; then pass "no_file_read ${s:0:30}"; else fail "no_file_read ${s:0:30}" "status $c $(head -c 200 "$FL_TMP/body")"; fi
+done
 check_eq query_parse_error "$(code "$B/api/query" --data-binary 'SELECT FROM WHERE')" 400
 check_eq query_cross_origin "$(code "$B/api/query" -H 'Origin: http://evil.example' --data-binary 'SELECT 1')" 403
 check_eq query_same_origin "$(code "$B/api/query" -H "Origin: http://127.0.0.1:$PORT" --data-binary 'SELECT 1')" 200
