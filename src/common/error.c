@@ -37,6 +37,11 @@ static void vset(struct fl_error *err, int rc, int sys_errno, const char *fmt,
         size_t n = strlen(err->msg);
         snprintf(err->msg + n, sizeof err->msg - n, ": %s", strerror(sys_errno));
     }
+    /* The message is one line whatever it quotes (log text, YAML scalars
+     * with folded line breaks): control bytes become '?'. */
+    for (char *m = err->msg; *m; m++)
+        if ((unsigned char)*m < 0x20 || *m == 0x7f)
+            *m = '?';
 }
 
 int fl_error_set(struct fl_error *err, int rc, const char *fmt, ...)

@@ -155,4 +155,12 @@ TEST(batch_reuse)
     fl_batch_free(NULL);
 }
 
+TEST(error_message_one_line)
+{
+    struct fl_error err;
+    ASSERT_EQ_INT(fl_error_set(&err, FL_EPARSE, "bad value '%s'", "f\n\r\001alse"), FL_EPARSE);
+    ASSERT_EQ_STR(err.msg, "bad value 'f???alse'");
+    ASSERT_EQ_INT(err.rc, FL_EPARSE);
+}
+
 UNIT_MAIN()
