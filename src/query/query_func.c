@@ -159,10 +159,11 @@ uint64_t fl__qval_hash(const struct qval *v, uint64_t seed)
     case QT_STR: return fl_hash_bytes(v->s, v->n, seed);
     case QT_DBL: {
         double d = v->d;
-        if (d == (double)(int64_t)d && fabs(d) < 9e18)
+        /* range first: converting NaN or a huge value to int64 is undefined */
+        if (fabs(d) < 9e18 && d == (double)(int64_t)d)
             return fl_hash64((uint64_t)(int64_t)d ^ seed); /* equal to the same integer */
-        if (d == 0)
-            d = 0;
+        if (d != d)
+            return fl_hash64(seed ^ 0x7ff8000000000000ULL); /* one hash for every NaN */
         uint64_t u;
         memcpy(&u, &d, 8);
         return fl_hash64(u ^ seed);
