@@ -356,6 +356,7 @@ static int parse_schema(fl_pq_reader *r, struct fl__tr *t, struct fl_error *err)
             fl_free(el);
             return fl_error_set(err, FL_ENOMEM, "out of memory");
         }
+        r->n_leaves = li; /* leaves so far: freed by fl_pq_close on a later error */
         lf->field = fl_field_lookup(lf->name.p ? lf->name.p : "", lf->name.n);
     }
     r->n_leaves = n_leaves;
