@@ -22,7 +22,7 @@ for bin in "$dir"/fuzz_*; do
   [ -n "${FL_FUZZ_SEED:-}" ] && dictarg+=(-seed="$FL_FUZZ_SEED")
   if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 "$bin" -max_total_time="$secs" -rss_limit_mb=1024 \
        -max_len=65536 -timeout=10 -artifact_prefix="$out/$name-" "${dictarg[@]}" "$work" "$seeds" >"$out/$name.log" 2>&1; then
-    echo "PASS fuzz/$name ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$out/$name.log" | awk '{print $2}') runs)"
+    echo "PASS fuzz/$name ($(grep -oE 'Done [0-9]+ runs|stat::number_of_executed_units: [0-9]+' "$out/$name.log" | grep -oE '[0-9]+' | tail -1) runs)"
   else
     echo "FAIL fuzz/$name: $(grep -m1 -E 'ERROR|SUMMARY|Crash' "$out/$name.log")"; rc=1
   fi
