@@ -76,6 +76,11 @@ int fl_time_parse_rfc3339(const char *s, size_t n, int64_t *sec_out,
 /* Format Unix seconds as "YYYY-MM-DDTHH:MM:SSZ"; returns length. */
 size_t fl_time_format(int64_t sec, char *buf, size_t cap);
 
+/* ---- files --------------------------------------------------------------- */
+/* `mkdir -p path`: create path and its missing parents (existing folders are
+ * fine).  FL_OK, FL_EINVAL (empty or too long) or FL_EIO with errno. */
+int fl_mkdirs(const char *path, struct fl_error *err);
+
 /* ---- small parsing helpers ---------------------------------------------- */
 /* Parse a decimal integer (optional leading '-'), the whole slice.  FL_OK,
  * FL_EPARSE (not a number) or FL_ERANGE (does not fit int64). */

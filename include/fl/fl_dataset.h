@@ -61,8 +61,6 @@ int fl_partition_parse(const char *rel, struct fl_part_values *out);
 /* ---- atomic files -------------------------------------------------------- */
 /* fsync a file or a directory by path. */
 int fl_fsync_path(const char *path, struct fl_error *err);
-/* mkdir -p. */
-int fl_mkdirs(const char *path, struct fl_error *err);
 /* fsync tmp, rename tmp -> final, fsync final's directory. */
 int fl_publish_file(const char *tmp, const char *final, struct fl_error *err);
 /* Remove a tree (files and folders); a missing path is FL_OK. */

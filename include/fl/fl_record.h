@@ -137,6 +137,10 @@ int fl_record_writer_batch(struct fl_record_writer *w, const struct fl_batch *b)
 int fl_record_writer_finish(struct fl_record_writer *w);
 void fl_record_writer_free(struct fl_record_writer *w);
 
+/* Write s to f (a FILE *) as one RFC 4180 CSV field: quoted, with '"'
+ * doubled, when it holds a comma, quote, CR or LF. */
+void fl_csv_write(void *f, const char *s, size_t n);
+
 /* JSON-escape s into buf (no quotes added); returns the length or the
  * needed length if cap is too small (like snprintf). */
 size_t fl_json_escape(const char *s, size_t n, char *buf, size_t cap);

@@ -210,24 +210,6 @@ int fl_fsync_path(const char *path, struct fl_error *err)
     return FL_OK;
 }
 
-int fl_mkdirs(const char *path, struct fl_error *err)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-    FL_RETURN_IF(n == 0 || n >= sizeof buf, err, FL_EINVAL, "bad directory name");
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != 0)
-            continue;
-        char c = buf[i];
-        buf[i] = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return fl_error_sys(err, FL_EIO, errno, "cannot create %s", buf);
-        buf[i] = c;
-    }
-    return FL_OK;
-}
-
 int fl__dirname(const char *path, char *buf, size_t cap)
 {
     const char *s = strrchr(path, '/');

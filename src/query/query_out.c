@@ -21,25 +21,6 @@ static size_t fmt(const struct fl_qcell *c, char *buf, size_t cap)
     return n < cap ? n : cap - 1;
 }
 
-static void csv_field(FILE *f, const char *s, size_t n)
-{
-    bool quote = false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
-            quote = true;
-    if (!quote) {
-        fwrite(s, 1, n, f);
-        return;
-    }
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            fputc('"', f);
-        fputc(s[i], f);
-    }
-    fputc('"', f);
-}
-
 static void json_str(FILE *f, const char *s, size_t n)
 {
     char buf[4096];
@@ -102,7 +83,7 @@ int fl_query_result_print(const fl_query_result *r, FILE *f, enum fl_out_format 
         for (int c = 0; c < nc; c++) {
             if (c)
                 fputc(',', f);
-            csv_field(f, fl_query_result_name(r, c), strlen(fl_query_result_name(r, c)));
+            fl_csv_write(f, fl_query_result_name(r, c), strlen(fl_query_result_name(r, c)));
         }
         fputc('\n', f);
         for (size_t i = 0; i < nr; i++) {
@@ -112,9 +93,9 @@ int fl_query_result_print(const fl_query_result *r, FILE *f, enum fl_out_format 
                 if (c)
                     fputc(',', f);
                 if (v.type == FL_QT_VARCHAR)
-                    csv_field(f, v.s.p, v.s.n);
+                    fl_csv_write(f, v.s.p, v.s.n);
                 else
-                    csv_field(f, buf, fmt(&v, buf, sizeof buf));
+                    fl_csv_write(f, buf, fmt(&v, buf, sizeof buf));
             }
             fputc('\n', f);
         }

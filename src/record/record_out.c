@@ -133,8 +133,9 @@ static int put_json_str(struct fl_record_writer *w, const char *s, size_t n)
     return FL_OK;
 }
 
-static void put_csv_str(FILE *f, const char *s, size_t n)
+void fl_csv_write(void *fp, const char *s, size_t n)
 {
+    FILE *f = fp;
     bool q = false;
     for (size_t i = 0; i < n; i++)
         if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
@@ -223,7 +224,7 @@ int fl_record_writer_batch(struct fl_record_writer *w, const struct fl_batch *b)
                 if (k)
                     fputc(',', w->f);
                 if (cell_text(b, w->cols[k], r, num, &v))
-                    put_csv_str(w->f, v.p, v.n);
+                    fl_csv_write(w->f, v.p, v.n);
             }
             fputc('\n', w->f);
             break;

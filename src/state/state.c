@@ -19,24 +19,6 @@ static int sql_err(struct fl_state *s, struct fl_error *err, const char *what)
                         s && s->db ? sqlite3_errmsg(s->db) : "cannot open");
 }
 
-int fl__state_mkdirs(const char *path, struct fl_error *err)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-    FL_RETURN_IF(n == 0 || n >= sizeof buf, err, FL_EINVAL, "bad directory name");
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != 0)
-            continue;
-        char c = buf[i];
-        buf[i] = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return fl_error_sys(err, FL_EIO, errno, "cannot create %s", buf);
-        buf[i] = c;
-    }
-    return FL_OK;
-}
-
 int fl_state_exec(fl_state *s, const char *sql, struct fl_error *err)
 {
     char *msg = NULL;
@@ -213,7 +195,7 @@ int fl_state_migrate(fl_state *s, const char *component,
 int fl_state_open(fl_state **out, const char *home, struct fl_error *err)
 {
     *out = NULL;
-    FL_TRY(fl__state_mkdirs(home, err));
+    FL_TRY(fl_mkdirs(home, err));
     char path[4096];
     int k = snprintf(path, sizeof path, "%s/state.db", home);
     FL_RETURN_IF(k < 0 || (size_t)k >= sizeof path, err, FL_EINVAL, "home path too long");

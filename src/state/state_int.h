@@ -16,7 +16,5 @@ struct fl_state {
 
 /* Apply the ledger's own migrations (component "ledger"). */
 int fl__ledger_migrate(struct fl_state *s, struct fl_error *err);
-/* mkdir -p */
-int fl__state_mkdirs(const char *path, struct fl_error *err);
 
 #endif
