@@ -3,8 +3,8 @@
  * http.c - the dashboard server (fl_http.h): libmicrohttpd with its internal
  * thread pool, bearer-token checks on /api, capped request bodies, the JSON
  * API endpoints (each one SQL query through fl_query_run, parameters
- * validated before they are printed into the SQL) and a fixed list of
- * static assets read from the assets folder.  Replies are built in a
+ * validated before they are printed into the SQL); static assets are
+ * served by http_static.c.  Replies are built in a
  * bounded growable buffer; every string goes through fl_json_escape.
  */
 #include <arpa/inet.h>
@@ -22,9 +22,9 @@
 #include "fl/fl_detect.h"
 #include "fl/fl_http.h"
 #include "fl/fl_query.h"
+#include "http_static.h"
 
 #define REPLY_CAP (16u << 20)   /* largest JSON reply */
-#define ASSET_CAP (1u << 20)    /* largest static asset */
 
 struct fl_http {
     struct MHD_Daemon *d;
@@ -466,47 +466,6 @@ static enum MHD_Result api(struct fl_http *h, struct MHD_Connection *c, const ch
     return run_sql(h, c, sql);
 }
 
-/* ---- static assets: a fixed list, nothing else ---- */
-
-static enum MHD_Result asset(struct fl_http *h, struct MHD_Connection *c, const char *url)
-{
-    static const struct { const char *url, *file, *type; } list[] = {
-        {"/", "index.html", "text/html; charset=utf-8"},
-        {"/index.html", "index.html", "text/html; charset=utf-8"},
-        {"/app.js", "app.js", "text/javascript; charset=utf-8"},
-        {"/app.css", "app.css", "text/css; charset=utf-8"},
-    };
-    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
-        if (strcmp(url, list[i].url) != 0)
-            continue;
-        char path[1200];
-        int k = snprintf(path, sizeof path, "%s/%s", h->assets, list[i].file);
-        if (k < 0 || (size_t)k >= sizeof path)
-            return send_err(c, 500, "assets path too long");
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return send_err(c, 404, "asset missing (see --assets)");
-        struct stat st;
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)ASSET_CAP) {
-            close(fd);
-            return send_err(c, 500, "asset unreadable");
-        }
-        char *p = fl_malloc((size_t)st.st_size + 1);
-        size_t got = 0;
-        while (p && got < (size_t)st.st_size) {
-            ssize_t r = read(fd, p + got, (size_t)st.st_size - got);
-            if (r <= 0)
-                break;
-            got += (size_t)r;
-        }
-        close(fd);
-        enum MHD_Result rc = p ? send_buf(c, 200, list[i].type, p, got) : MHD_NO;
-        fl_free(p);
-        return rc;
-    }
-    return send_err(c, 404, "not found");
-}
-
 /* ---- request plumbing ---- */
 
 static int token_ok(struct fl_http *h, struct MHD_Connection *c)
@@ -593,7 +552,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return send_err(c, 405, "GET only");
-    return asset(h, c, url);
+    return fl__http_static(c, h->assets, url);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
