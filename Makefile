@@ -83,6 +83,29 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -o $@ $< $(LIB) $(LIBS) $(LDFLAGS)
 
+# ---- dashboard assets: assets/ plus the npm chart/map files, copied beside
+# the binary ($(BUILD)/assets, where `flowsift serve` finds them from any cwd).
+# The vendor files come from node_modules (tools/deps.sh); a missing one is a
+# warning (the page then shows tables without charts), not a build failure.
+ASSET_SRCS := $(wildcard assets/*.html assets/*.js assets/*.css assets/*.svg)
+ASSET_OUT := $(ASSET_SRCS:assets/%=$(BUILD)/assets/%)
+VENDOR_SRCS := echarts/dist/echarts.min.js topojson-client/dist/topojson-client.min.js \
+  d3-array/dist/d3-array.min.js d3-geo/dist/d3-geo.min.js world-atlas/countries-110m.json
+ISO_JSON ?= /usr/share/iso-codes/json/iso_3166-1.json
+all: $(ASSET_OUT) $(BUILD)/assets/vendor/.stamp
+$(BUILD)/assets/%: assets/%
+	@mkdir -p $(dir $@)
+	@cp $< $@
+$(BUILD)/assets/vendor/.stamp: $(wildcard $(addprefix node_modules/,$(VENDOR_SRCS)) $(ISO_JSON)) tools/iso3166.mjs
+	@mkdir -p $(dir $@)
+	@for f in $(VENDOR_SRCS); do \
+	  if [ -f node_modules/$$f ]; then cp node_modules/$$f $(dir $@); \
+	  else echo "warning: node_modules/$$f missing (run make deps): dashboard charts/map disabled" >&2; fi; done
+	@if [ -f $(ISO_JSON) ] && [ -f node_modules/world-atlas/countries-110m.json ]; then \
+	  node tools/iso3166.mjs $(dir $@)iso3166.json $(ISO_JSON) node_modules/world-atlas/countries-110m.json; \
+	else echo "warning: $(ISO_JSON) or world-atlas missing: no country table for the map" >&2; fi
+	@touch $@
+
 units: $(UNIT_BINS)
 tools: $(TOOL_BINS)
 

@@ -3,7 +3,8 @@
 # deps.sh - install what flowsift needs and is missing, on Debian 12 as root:
 # the -dev libraries (found with pkg-config), clang for fuzzing, and the npm
 # packages of package.json (DuckDB for the oracle tests, geo databases, web
-# assets).  Idempotent and quick when everything is present.
+# assets: ECharts, world-atlas, d3-geo, topojson-client; playwright-core
+# driving Debian's chromium in the browser tests).  Idempotent and quick when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,11 @@ command -v sqlite3 >/dev/null || need+=(sqlite3)
 [ -x /usr/bin/time ] || need+=(time) # bench/run.sh: wall time and peak RSS
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
+# dashboard: the browser of the browser tests (tests/http/browser.t.sh, the
+# compliance report's PDF/PNG rendering) and the ISO 3166 table that maps our
+# alpha-2 country codes to world-atlas's numeric ids (tools/iso3166.mjs)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -f /usr/share/iso-codes/json/iso_3166-1.json ] || need+=(iso-codes)
 if [ ${#need[@]} -gt 0 ]; then
   echo "deps: installing ${need[*]}" >&2
   if [ "$(id -u)" != 0 ]; then echo "deps: need root to apt-get install ${need[*]}" >&2; exit 1; fi

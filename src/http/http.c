@@ -413,6 +413,9 @@ static enum MHD_Result api(struct fl_http *h, struct MHD_Connection *c, const ch
                            const char *method, struct req *rq)
 {
     int is_get = strcmp(method, "GET") == 0;
+    enum MHD_Result ui_rc;
+    if (fl__http_ui(c, h->home, url, method, &ui_rc)) /* dashboard endpoints (http_ui.c) */
+        return ui_rc;
     if (strncmp(url, "/api/findings", 13) == 0 && (url[13] == 0 || url[13] == '/'))
         return findings(h, c, url, method);
     if (strcmp(url, "/api/query") == 0) {

@@ -39,6 +39,8 @@ static const struct {
     {"/favicon.ico", "favicon.svg", "image/svg+xml"},
     {"/vendor/echarts.min.js", "vendor/echarts.min.js", "text/javascript; charset=utf-8"},
     {"/vendor/topojson-client.min.js", "vendor/topojson-client.min.js", "text/javascript; charset=utf-8"},
+    {"/vendor/d3-array.min.js", "vendor/d3-array.min.js", "text/javascript; charset=utf-8"},
+    {"/vendor/d3-geo.min.js", "vendor/d3-geo.min.js", "text/javascript; charset=utf-8"},
     {"/vendor/countries-110m.json", "vendor/countries-110m.json", "application/json"},
     {"/vendor/iso3166.json", "vendor/iso3166.json", "application/json"},
 };
