@@ -143,4 +143,11 @@ int fl_ledger_file_add(fl_state *s, int64_t run, const char *path,
 int fl_ledger_file_link(fl_state *s, int64_t file, int64_t object,
                         uint64_t rows, struct fl_error *err);
 
+/* Rejected input records per object and reason (component ledger_rejects):
+ * clear an object's counts (it is re-ingested whole), add to one reason's
+ * count (0 records: nothing stored). */
+int fl_ledger_rejects_clear(fl_state *s, int64_t object, struct fl_error *err);
+int fl_ledger_rejects_add(fl_state *s, int64_t object, const char *reason,
+                          uint64_t records, struct fl_error *err);
+
 #endif

@@ -1147,6 +1147,12 @@ static int commit_run(struct run *R, struct fl_error *err)
             lo->prefix_hash = prefix_hash(o->path, o->resume, buf);
         }
         rc = fl_ledger_object_put(st, lo, NULL, err);
+        /* rejected records by reason (flowsift health) */
+        if (rc == FL_OK && o->id && !add)
+            rc = fl_ledger_rejects_clear(st, o->id, err);
+        for (int k = 0; rc == FL_OK && o->id && k < FL_REJ__COUNT; k++)
+            rc = fl_ledger_rejects_add(st, o->id, fl_reject_name((enum fl_reject)k),
+                                       o->stats.rejected[k], err);
     }
     fl_free(lo);
     fl_free(buf);

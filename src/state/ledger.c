@@ -55,10 +55,22 @@ static const struct fl_migration ledger_migrations[] = {
      "CREATE INDEX file_objects_object ON file_objects(object_id);"},
 };
 
+/* Component "ledger_rejects": rejected input records per object and reason
+ * (`flowsift health`), kept apart from the core ledger's numbering. */
+static const struct fl_migration rejects_migrations[] = {
+    {1, "object_rejects",
+     "CREATE TABLE object_rejects("
+     " object_id INTEGER NOT NULL, reason TEXT NOT NULL,"
+     " records INTEGER NOT NULL,"
+     " PRIMARY KEY(object_id, reason)) WITHOUT ROWID;"},
+};
+
 int fl__ledger_migrate(struct fl_state *s, struct fl_error *err)
 {
-    return fl_state_migrate(s, "ledger", ledger_migrations,
-                            (int)FL_ARRAY_LEN(ledger_migrations), err);
+    FL_TRY(fl_state_migrate(s, "ledger", ledger_migrations,
+                            (int)FL_ARRAY_LEN(ledger_migrations), err));
+    return fl_state_migrate(s, "ledger_rejects", rejects_migrations,
+                            (int)FL_ARRAY_LEN(rejects_migrations), err);
 }
 
 #define OBJ_COLS                                                               \
@@ -231,6 +243,35 @@ int fl_ledger_file_link(fl_state *s, int64_t file, int64_t object, uint64_t rows
     fl_stmt_bind_i64(st, 1, file);
     fl_stmt_bind_i64(st, 2, object);
     fl_stmt_bind_i64(st, 3, (int64_t)rows);
+    int rc = fl_stmt_step(st, err);
+    fl_stmt_finalize(st);
+    return rc < 0 ? rc : FL_OK;
+}
+
+int fl_ledger_rejects_clear(fl_state *s, int64_t object, struct fl_error *err)
+{
+    fl_stmt *st;
+    FL_TRY(fl_stmt_prepare(s, "DELETE FROM object_rejects WHERE object_id=?", &st, err));
+    fl_stmt_bind_i64(st, 1, object);
+    int rc = fl_stmt_step(st, err);
+    fl_stmt_finalize(st);
+    return rc < 0 ? rc : FL_OK;
+}
+
+int fl_ledger_rejects_add(fl_state *s, int64_t object, const char *reason,
+                          uint64_t records, struct fl_error *err)
+{
+    if (records == 0)
+        return FL_OK;
+    fl_stmt *st;
+    FL_TRY(fl_stmt_prepare(s,
+                           "INSERT INTO object_rejects(object_id,reason,records) "
+                           "VALUES(?1,?2,?3) ON CONFLICT(object_id,reason) "
+                           "DO UPDATE SET records=records+?3",
+                           &st, err));
+    fl_stmt_bind_i64(st, 1, object);
+    fl_stmt_bind_text(st, 2, reason, strlen(reason));
+    fl_stmt_bind_i64(st, 3, (int64_t)records);
     int rc = fl_stmt_step(st, err);
     fl_stmt_finalize(st);
     return rc < 0 ? rc : FL_OK;
