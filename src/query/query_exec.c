@@ -170,6 +170,8 @@ struct run {
     struct qsel *s;
     struct qrows *out;       /* projected rows (nproj columns) */
     struct qgroups *groups;  /* aggregate queries */
+    struct qfast *fast;      /* ... or the packed-key path (query_fastagg.c) */
+    int tid;                 /* scan thread of this consumer (0 or 1) */
     struct qval *prow;       /* projection buffer */
     int64_t stop_after;      /* rows needed when nothing reorders them; -1 = all */
     int64_t topn;            /* keep at most this many sorted rows; -1 = all */
@@ -279,6 +281,8 @@ static int consume(void *ctx, struct qeval *ev)
         if (ok <= 0)
             return ok;
     }
+    if (r->fast)
+        return fl__qfast_add(r->fast, r->tid, ev);
     if (s->aggregate)
         return fl__qgroups_add(r->groups, ev);
     return emit(r, ev);
@@ -375,24 +379,28 @@ static int scan_parallel(struct qctx *q, struct qsel *s, struct run *r0, struct 
     fl__qrows_init(&proj1, s->nproj, &q->mem);
     r1.out = &proj1;
     r1.groups = NULL;
+    r1.tid = 1;
     r1.prow = fl_calloc((size_t)s->nproj + 1, sizeof *r1.prow);
     struct qeval ev1;
     memset(&ev1, 0, sizeof ev1);
     ev1.q = q;
     fl__qarena_init(&ev1.tmp, &q->mem);
     int rc = r1.prow ? FL_OK : fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
-    if (rc == FL_OK && s->aggregate)
+    if (rc == FL_OK && s->aggregate && !r0->fast)
         rc = fl__qgroups_new(q, s, &r1.groups);
     if (rc == FL_OK) {
         struct qeval *evs[2] = {ev0, &ev1};
         void *ctxs[2] = {r0, &r1};
-        fl__qscan_par_check = par_check;
+        /* the packed-key aggregation merges in parallel: always 2 threads */
+        fl__qscan_par_check = r0->fast ? NULL : par_check;
         rc = fl__qscan_mt(q, s, evs, consume, ctxs, 2);
         fl__qscan_par_check = NULL;
         if (rc == STOP)
             rc = FL_OK;
     }
-    if (rc == FL_OK && s->aggregate)
+    if (rc == FL_OK && r0->fast)
+        rc = fl__qfast_merge(r0->fast);
+    else if (rc == FL_OK && s->aggregate)
         rc = fl__qgroups_merge(r0->groups, r1.groups);
     if (rc == FL_OK && !s->aggregate) {
         size_t w = (size_t)(proj1.ncols ? proj1.ncols : 1);
@@ -459,7 +467,9 @@ int fl__qexec(struct qctx *q, struct qsel *s, struct qrows *out)
     ev.q = q;
     fl__qarena_init(&ev.tmp, &q->mem);
     int rc = r.prow ? FL_OK : fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
-    if (rc == FL_OK && s->aggregate)
+    if (rc == FL_OK && s->aggregate && fl__qfast_ok(s) && !q->generic_agg)
+        rc = fl__qfast_new(q, s, s->src_kind == SRC_SCAN ? q->threads : 1, &r.fast);
+    else if (rc == FL_OK && s->aggregate)
         rc = fl__qgroups_new(q, s, &r.groups);
     if (rc == FL_OK && (s->limit != 0 || s->aggregate)) {
         if (s->src_kind == SRC_SCAN && q->threads > 1 && r.stop_after < 0) {
@@ -481,13 +491,17 @@ int fl__qexec(struct qctx *q, struct qsel *s, struct qrows *out)
         if (rc == STOP)
             rc = FL_OK;
     }
-    if (rc == FL_OK && s->aggregate) {
+    if (rc == FL_OK && r.fast) {
+        r.ev = &ev;
+        rc = fl__qfast_finish(r.fast, group_row, &r);
+    } else if (rc == FL_OK && s->aggregate) {
         r.ev = &ev;
         rc = fl__qgroups_finish(r.groups, group_row, &r);
         fl__qgroups_free(r.groups);
         r.groups = NULL;
     }
     fl__qgroups_free(r.groups);
+    fl__qfast_free(r.fast);
     if (rc == FL_OK && s->distinct)
         rc = distinct_rows(&r);
     if (rc == FL_OK && s->norder > 0)
@@ -733,6 +747,8 @@ int fl_query_run(const char *sql, const struct fl_query_opts *opts, fl_query_res
     q->home = opts && opts->home ? opts->home : "./flowsift-data";
     q->threads = opts && opts->threads > 0 ? opts->threads : 2;
     q->par_min_rows = opts && opts->parallel_min_rows ? opts->parallel_min_rows : 100000;
+    const char *ga = getenv("FLOWSIFT_QUERY_GENERIC_AGG");
+    q->generic_agg = ga && *ga && strcmp(ga, "0") != 0;
     q->now_us = opts && opts->now_set ? opts->now_us : real_now_us();
     fl__qarena_init(&q->ast, &q->mem);
     fl_buf_init(&q->explain_out, 1 << 20);

@@ -234,6 +234,7 @@ struct qctx {
     const char *home;
     int threads;
     uint64_t par_min_rows; /* rows from which the scan uses 2 threads */
+    bool generic_agg;      /* FLOWSIFT_QUERY_GENERIC_AGG: never query_fastagg.c */
     struct fl_error *err;
     bool explain;
     struct fl_buf explain_out; /* EXPLAIN text */
@@ -308,6 +309,21 @@ int fl__qgroups_finish(struct qgroups *g, qgroup_fn fn, void *ctx);
  * order); src is left to be freed. */
 int fl__qgroups_merge(struct qgroups *dst, struct qgroups *src);
 size_t fl__qgroups_count(const struct qgroups *g);
+
+/* query_fastagg.c: the packed-key, partitioned, two-thread aggregation for
+ * GROUP BY on VARCHAR / integer keys with count, sum, min, max.  Thread t
+ * (0 or 1; thread 0 reads the first half of the scan) feeds rows with
+ * fl__qfast_add; fl__qfast_merge folds thread 1's table into thread 0's
+ * (in parallel over partitions); fl__qfast_finish produces the group rows
+ * (as fl__qgroups_finish: keys, then aggregates) in first-seen order. */
+struct qfast;
+bool fl__qfast_ok(const struct qsel *s);
+int fl__qfast_new(struct qctx *q, struct qsel *s, int nthr, struct qfast **out);
+void fl__qfast_free(struct qfast *f);
+int fl__qfast_add(struct qfast *f, int t, struct qeval *ev);
+int fl__qfast_merge(struct qfast *f);
+int fl__qfast_finish(struct qfast *f, qgroup_fn fn, void *ctx);
+size_t fl__qfast_count(const struct qfast *f);
 
 /* query_scan.c: the dataset walk.  For each row that reaches the consumer,
  * ev->row holds the source slots. */
