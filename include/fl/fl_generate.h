@@ -69,6 +69,11 @@ struct fl_gen_opts {
     const char *incidents;    /* AWS: planted incidents "scan,sweep,bruteforce,
                                  admin,exfil,beacon,flood" or "all", added on
                                  top of `records` and listed in the truth */
+    const char *benign;       /* benign look-alikes "backup,batch,mirror,scanner,
+                                 bastion,health,ntp-dns", "all" or "none"
+                                 (NULL = none): added on top of `records`
+                                 (AWS VPC formats and GCP) and listed in the
+                                 truth with the policy that approves them */
 };
 
 /* Fill opts with the defaults (seed 1, 100 000 records, 2026-11-20, 1 day,

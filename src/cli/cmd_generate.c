@@ -129,6 +129,9 @@ static int generate_main(int argc, char **argv)
         } else if (strcmp(a, "--incidents") == 0) {
             NEED();
             o.incidents = v;
+        } else if (strcmp(a, "--benign") == 0) {
+            NEED();
+            o.benign = v;
         } else if (strcmp(a, "--truth") == 0) {
             NEED();
             o.truth = v;
@@ -194,6 +197,10 @@ const struct fl_cmd fl_cmd_generate = {
     "  --incidents LIST     AWS: plant incidents on top of --records (scan, sweep,\n"
     "                       bruteforce, admin, exfil, beacon, flood, or all); the\n"
     "                       truth file lists them\n"
+    "  --benign LIST        benign look-alikes that fool naive rules, on top of\n"
+    "                       --records: backup, batch, mirror, scanner, bastion,\n"
+    "                       health, ntp-dns, all or none (default); the truth file\n"
+    "                       lists them with the policy that approves them\n"
     "  --quiet              no summary line on stderr\n"
     "\n"
     "Examples:\n"

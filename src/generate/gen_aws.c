@@ -454,7 +454,11 @@ int fl__gen_aws(struct gen_ctx *c)
             unsigned ni = (fl_acct[i] == 0 && fl_rgn[i] == 0 && c->n_inc)
                               ? fl__gen_incidents_in_window(c, w)
                               : 0;
-            if (!n && !ni)
+            uint64_t nb = 0;
+            if (c->benign_mask &&
+                (rc = fl__gen_benign_emit(c, fl_acct[i], fl_rgn[i], t0, 300, GEN_BEN_AWS, NULL, NULL, &nb)))
+                break;
+            if (!n && !ni && !nb)
                 continue;
             if (!stream) {
                 rc = s3_path(c, fl_acct[i], fl_rgn[i], t0, path, 4096);
@@ -476,6 +480,8 @@ int fl__gen_aws(struct gen_ctx *c)
             }
             if (rc == FL_OK && ni)
                 rc = fl__gen_incidents_emit(c, w, t0, emit_record, fm);
+            if (rc == FL_OK && nb)
+                rc = fl__gen_benign_emit(c, fl_acct[i], fl_rgn[i], t0, 300, GEN_BEN_AWS, emit_record, fm, &nb);
             if (rc == FL_OK && !stream)
                 rc = fl__gen_sink_close(s);
         }

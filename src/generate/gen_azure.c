@@ -514,6 +514,101 @@ static int write_blob(struct az_state *z, const struct az_names *nm, int64_t h0,
     return FL_OK;
 }
 
+/* The benign look-alikes of one (subscription, first region, hour),
+ * collected before the blobs of that hour are written. */
+struct az_ben {
+    struct gen_flow *f;
+    size_t n, cap;
+};
+
+static int collect_benign(struct gen_ctx *c, const void *arg, const struct gen_flow *f)
+{
+    struct az_ben *b = (struct az_ben *)arg;
+    if (b->n == b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : 1024;
+        FL_RETURN_IF(ncap > AZ_MAX_TUPLES, c->err, FL_ELIMIT, "generate: too many benign flows");
+        struct gen_flow *nf = fl_realloc(b->f, ncap * sizeof *nf);
+        FL_RETURN_IF(!nf, c->err, FL_ENOMEM, "generate: out of memory");
+        b->f = nf;
+        b->cap = ncap;
+    }
+    b->f[b->n++] = *f;
+    return FL_OK;
+}
+
+/* Append the tuples of the benign flows of NIC eni: a denied flow is one
+ * tuple, an allowed one a B tuple at its start and an E tuple with the
+ * counters (both directions) at its end.  Returns the tuples added. */
+static int add_benign_tuples(struct az_state *z, unsigned a, unsigned eni, int64_t h0,
+                             const struct az_ben *bf, size_t *added)
+{
+    struct gen_ctx *c = z->c;
+    *added = 0;
+    for (size_t i = 0; i < bf->n; i++) {
+        const struct gen_flow *f = &bf->f[i];
+        if (f->eni != eni || f->end < h0 || f->end >= h0 + 3600)
+            continue;
+        int64_t start = f->start < h0 ? h0 : f->start;
+        struct az_tuple t;
+        memset(&t, 0, sizeof t);
+        t.proto = f->proto;
+        memcpy(t.src, f->src, 16);
+        memcpy(t.dst, f->dst, 16);
+        t.sport = f->sport;
+        t.dport = f->dport;
+        t.inbound = !f->egress;
+        t.deny = f->action;
+        t.rule = t.deny ? (t.inbound ? R_DENY_IN : R_DENY_OUT)
+                 : f->peer_public ? (t.inbound ? R_HTTPS_IN : R_INET_OUT)
+                                  : (t.inbound ? R_VNET_IN : R_VNET_OUT);
+        t.enc = f->peer_public ? 0 : 1;
+        t.ts = start;
+        t.ms = (uint32_t)(fl_hash64((uint64_t)start ^ i) % 1000);
+        t.minute = (uint16_t)((start - h0) / 60);
+        c->acct_records[a]++;
+        (*added)++;
+        if (t.deny) {
+            t.state = z->vnet ? ST_D : ST_B;
+            FL_TRY(add_tuple(z, &t));
+            c->denies_d++;
+            continue;
+        }
+        t.state = ST_B;
+        FL_TRY(add_tuple(z, &t));
+        c->flows_b++;
+        struct az_tuple u = t;
+        u.state = ST_E;
+        u.ts = f->end;
+        u.minute = (uint16_t)((f->end - h0) / 60);
+        u.pk = f->packets;
+        u.by = f->bytes;
+        u.pk2 = f->packets_rev;
+        u.by2 = f->bytes_rev;
+        FL_TRY(add_tuple(z, &u));
+        c->acct_records[a]++;
+        (*added)++;
+        c->updates_ce++;
+        c->tot.packets += u.pk;
+        c->tot.bytes += u.by;
+        c->packets_rev += u.pk2;
+        c->bytes_rev += u.by2;
+        c->acct_packets[a] += u.pk;
+        c->acct_bytes[a] += u.by;
+        fl__gen_truth_pair(c, u.src, u.dst, 0, u.by);
+    }
+    return FL_OK;
+}
+
+/* Is NIC eni among the first n of bf's flows' interfaces?  (The NICs that
+ * have a background blob of their own get their benign tuples there.) */
+static int has_eni_before(const struct az_ben *bf, size_t n, unsigned eni)
+{
+    for (size_t i = 0; i < n; i++)
+        if (bf->f[i].eni == eni)
+            return 1;
+    return 0;
+}
+
 int fl__gen_azure(struct gen_ctx *c)
 {
     const struct fl_gen_opts *o = c->o;
@@ -568,6 +663,7 @@ int fl__gen_azure(struct gen_ctx *c)
     for (unsigned k = 0; k < nics; k++)
         nic_sum += nic_w[k] = 1.0 / (1.0 + k * 0.5);
     double N = (double)o->records, pos = 0, prev = 0;
+    struct az_ben bf = {NULL, 0, 0};
     for (unsigned hr = 0; rc == FL_OK && hr < hours; hr++) {
         double hw = (diurnal[(hr % 24) * 12 + 11] - ((hr % 24) ? diurnal[(hr % 24) * 12 - 1] : 0)) /
                     (double)o->days;
@@ -575,6 +671,11 @@ int fl__gen_azure(struct gen_ctx *c)
         for (unsigned i = 0; rc == FL_OK && i < n_fl; i++) {
             const struct gen_account *A = &c->acct[fl_a[i]];
             unsigned first = A->eni_first[fl_r[i]], n_e = A->eni_first[fl_r[i] + 1] - first;
+            uint64_t nb = 0;
+            bf.n = 0;
+            if (c->benign_mask)
+                rc = fl__gen_benign_emit(c, fl_a[i], fl_r[i], h0, 3600, GEN_BEN_AZURE,
+                                         collect_benign, &bf, &nb);
             for (unsigned k = 0; rc == FL_OK && k < nics && k < n_e; k++) {
                 pos += hw * fl_w[i] * nic_w[k] / nic_sum;
                 double hi = floor(N * pos);
@@ -583,21 +684,44 @@ int fl__gen_azure(struct gen_ctx *c)
                 uint64_t budget = hi > prev ? (uint64_t)(hi - prev) : 0;
                 if (hi > prev)
                     prev = hi;
-                if (!budget)
-                    continue;
                 unsigned eni = first + k;
+                if (!budget && !(bf.n && has_eni_before(&bf, bf.n, eni)))
+                    continue;
                 const struct gen_eni *E = &A->enis[eni];
                 struct az_names nm;
                 names(&z, fl_a[i], fl_r[i], E->vpc, &nm);
-                rc = gen_blob_tuples(&z, fl_a[i], fl_r[i], eni, h0, budget);
+                size_t added = 0;
+                z.n = 0;
+                rc = budget ? gen_blob_tuples(&z, fl_a[i], fl_r[i], eni, h0, budget) : FL_OK;
+                if (rc == FL_OK && bf.n)
+                    rc = add_benign_tuples(&z, fl_a[i], eni, h0, &bf, &added);
+                c->tot.records += added;
                 if (rc == FL_OK)
                     rc = build_records(&z, fl_a[i], eni, h0, &nm);
                 if (rc == FL_OK)
                     rc = write_blob(&z, &nm, h0, E->mac);
-                c->tot.records += z.n;
+                c->tot.records += z.n - added;
+            }
+            /* benign interfaces without a background blob of their own */
+            for (size_t j = 0; rc == FL_OK && j < bf.n; j++) {
+                unsigned eni = bf.f[j].eni;
+                if ((eni >= first && eni - first < nics) || has_eni_before(&bf, j, eni))
+                    continue;
+                const struct gen_eni *E = &A->enis[eni];
+                struct az_names nm;
+                names(&z, fl_a[i], fl_r[i], E->vpc, &nm);
+                size_t added = 0;
+                z.n = 0;
+                rc = add_benign_tuples(&z, fl_a[i], eni, h0, &bf, &added);
+                if (rc == FL_OK && z.n)
+                    rc = build_records(&z, fl_a[i], eni, h0, &nm);
+                if (rc == FL_OK && z.n)
+                    rc = write_blob(&z, &nm, h0, E->mac);
+                c->tot.records += added;
             }
         }
     }
+    fl_free(bf.f);
     if (rc == FL_OK && o->layout == FL_GEN_STREAM) {
         rc = gen_reserve(s);
         if (rc == FL_OK) {

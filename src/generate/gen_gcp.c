@@ -189,6 +189,29 @@ static void write_entry(struct gen_ctx *c, const struct gen_flow *f)
     GEN_PUTL(s, "}\n");
 }
 
+/* gen_emit_fn for the benign look-alikes: written like the background, but
+ * the per-entry random parts (insertId, nanoseconds) come from a stream of
+ * their own so the background entries stay the same. */
+static int emit_benign(struct gen_ctx *c, const void *arg, const struct gen_flow *f)
+{
+    (void)arg;
+    FL_TRY(gen_reserve(c->sink));
+    struct gen_rng keep = c->rng;
+    fl__gen_rng_seed(&c->rng, c->o->seed ^ 0x9c9be9ULL ^ ((uint64_t)f->end << 16) ^
+                                  ((uint64_t)f->eni << 8) ^ c->tot.records);
+    write_entry(c, f);
+    c->rng = keep;
+    c->tot.records++;
+    c->tot.accept++;
+    c->tot.packets += f->packets;
+    c->tot.bytes += f->bytes;
+    c->acct_records[f->acct]++;
+    c->acct_packets[f->acct] += f->packets;
+    c->acct_bytes[f->acct] += f->bytes;
+    fl__gen_truth_pair(c, f->src, f->dst, f->v6, f->bytes);
+    return FL_OK;
+}
+
 int fl__gen_gcp(struct gen_ctx *c)
 {
     const struct fl_gen_opts *o = c->o;
@@ -212,7 +235,11 @@ int fl__gen_gcp(struct gen_ctx *c)
             uint64_t n = hi > prev ? (uint64_t)(hi - prev) : 0;
             if (hi > prev)
                 prev = hi;
-            if (!n)
+            uint64_t nb = 0;
+            if (c->benign_mask &&
+                (rc = fl__gen_benign_emit(c, a, 0, h0, 3600, GEN_BEN_GCP, NULL, NULL, &nb)) != FL_OK)
+                break;
+            if (!n && !nb)
                 continue;
             const struct gen_account *A = &c->acct[a];
             if (!stream) {
@@ -250,6 +277,8 @@ int fl__gen_gcp(struct gen_ctx *c)
                 c->acct_bytes[a] += f.bytes;
                 fl__gen_truth_pair(c, f.src, f.dst, f.v6, f.bytes);
             }
+            if (rc == FL_OK && nb)
+                rc = fl__gen_benign_emit(c, a, 0, h0, 3600, GEN_BEN_GCP, emit_benign, NULL, &nb);
             if (rc == FL_OK && !stream)
                 rc = fl__gen_sink_close(s);
         }

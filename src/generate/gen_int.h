@@ -97,6 +97,7 @@ struct gen_flow {
     uint8_t peer_eni;      /* the other side is an interface too (east-west) */
     unsigned peer_vpc;     /* VPC of an internal peer */
     uint64_t packets, bytes;
+    uint64_t packets_rev, bytes_rev; /* benign, Azure: the other direction */
     int64_t start, end;
 };
 
@@ -114,6 +115,10 @@ struct gen_incident {
     int64_t start, end;    /* span of the records written */
     uint64_t records;      /* records written */
 };
+
+/* Benign look-alikes (gen_benign.c). */
+enum { GEN_BEN_BACKUP, GEN_BEN_BATCH, GEN_BEN_MIRROR, GEN_BEN_SCANNER, GEN_BEN_BASTION,
+       GEN_BEN_HEALTH, GEN_BEN_NTP_DNS, GEN_BEN_KINDS };
 
 struct gen_ctx {
     const struct fl_gen_opts *o;
@@ -136,6 +141,8 @@ struct gen_ctx {
     uint64_t bytes_rev, packets_rev;
     struct gen_incident inc[GEN_INC_KINDS];
     unsigned n_inc;
+    unsigned benign_mask;             /* 1 << GEN_BEN_* of the shapes to add */
+    uint64_t ben_records[GEN_BEN_KINDS][GEN_MAX_ACCOUNTS]; /* written, per account */
     struct gen_pair *pairs;
     size_t n_pairs, pair_cap;
     int pairs_overflow;
@@ -247,6 +254,23 @@ int fl__gen_incidents_emit(struct gen_ctx *c, unsigned w, int64_t w0, gen_emit_f
                            const void *arg);
 /* Append ,"incidents":[...] to the truth JSON. */
 void fl__gen_incidents_truth(const struct gen_ctx *c, FILE *f);
+
+/* ---- benign look-alikes ------------------------------------------------- */
+/* Parse "backup,scanner,..." or "all" / "none" into c->benign_mask. */
+int fl__gen_benign_parse(struct gen_ctx *c, const char *spec);
+/*
+ * Produce the benign records of flow log (acct, rgn) whose end time is in
+ * [t0, t0 + len) (t0 a multiple of 300 s) through emit; with emit NULL only
+ * count them.  mode: GEN_BEN_AWS (each direction a record), GEN_BEN_GCP (no
+ * denied flows: GCP does not log them), GEN_BEN_AZURE (one record per
+ * conversation with the reply in packets_rev/bytes_rev).
+ * *n_out = the number of records.  Only region 0 of an account has them.
+ */
+enum { GEN_BEN_AWS, GEN_BEN_GCP, GEN_BEN_AZURE };
+int fl__gen_benign_emit(struct gen_ctx *c, unsigned acct, unsigned rgn, int64_t t0, unsigned len,
+                        int mode, gen_emit_fn emit, const void *arg, uint64_t *n_out);
+/* Append ,"benign":[...] to the truth JSON (acct_ids: account names as written). */
+void fl__gen_benign_truth(const struct gen_ctx *c, FILE *f, const char *const *acct_ids);
 
 /* ---- format writers ---------------------------------------------------- */
 int fl__gen_aws(struct gen_ctx *c);
