@@ -14,7 +14,12 @@
 #      Athena DDL;
 #   4. flowsift query: top talkers, denied flows by rule, egress by country;
 #   5. flowsift detect over the day and `flowsift findings summary` (the
-#      planted incidents listed in step 1 should be among the findings).
+#      planted incidents listed in step 1 should be among the findings);
+#   6. flowsift report compliance for the day (a demo policy of approved
+#      countries is written to demo-data/flowsift.yaml first);
+#   7. the dashboard: prints the `flowsift serve` command and, when stdin and
+#      stdout are a terminal and FL_DEMO_SERVE is not 0, runs it in the
+#      foreground (never in CI: non-interactive runs end after step 6).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -94,4 +99,20 @@ if has ingest; then
 else
   echo; echo "(flowsift ingest not available yet: the dataset steps are skipped)"
 fi
+if has ingest && has report; then
+  step "6. the compliance report for the day (egress outside the approved countries)"
+  # a demo policy; your own goes in \$FLOWSIFT_HOME/flowsift.yaml (docs/config.md)
+  printf 'policy:\n  approved_countries: [US, CA, GB, IE, DE, FR, NL, CH, SE, JP]\n' >"$FLOWSIFT_HOME/flowsift.yaml"
+  run "$FL" report compliance --date "$DAY" --out "$FLOWSIFT_HOME/reports" || true
+fi
 echo; echo "demo finished in $((SECONDS - t0)) s; everything is under ./demo-data"
+if has serve; then
+  step "7. the dashboard"
+  echo "see it with:  ./$BUILD/flowsift serve --home demo-data     then open http://127.0.0.1:8080/"
+  # Only on a terminal: `make demo` in CI (stdin not a terminal) still ends.
+  if [ -t 0 ] && [ -t 1 ] && [ "${FL_DEMO_SERVE:-1}" != 0 ]; then
+    echo "starting it now (Ctrl-C stops it; FL_DEMO_SERVE=0 make demo skips this)"
+    "$FL" serve --home "$FLOWSIFT_HOME" ||
+      echo "(serve exited: is port 8080 taken?  ./$BUILD/flowsift serve --home demo-data --listen 127.0.0.1:8081)"
+  fi
+fi
