@@ -32,6 +32,9 @@ struct fl_http_opts {
     int threads;          /* MHD thread pool size; 0 = 2 */
     unsigned timeout_s;   /* idle connection timeout; 0 = 30 */
     uint64_t query_memory; /* budget of one API query; 0 = 256 MiB */
+    int64_t now;          /* clock for /api/health delays (Unix s); 0 = real time */
+    unsigned max_connections; /* 0 = 256 (per client IP: all on loopback, else 64) */
+    uint64_t rollup_cache;    /* bytes of rollup sidecars kept loaded; 0 = 512 MiB */
 };
 
 typedef struct fl_http fl_http;

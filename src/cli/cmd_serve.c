@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "fl/fl_http.h"
+#include "fl/fl_ops.h"
 
 static int gen_token(const char *home, char *tok, size_t cap)
 {
@@ -98,6 +99,9 @@ static int serve_main(int argc, char **argv)
     }
     if (!token)
         token = getenv("FLOWSIFT_TOKEN");
+    const char *envnow = getenv("FLOWSIFT_NOW");
+    if (envnow && *envnow && fl_ops_parse_time(envnow, &o.now) != FL_OK)
+        return cli_usage_error("serve", "FLOWSIFT_NOW: cannot parse '%s'", envnow);
     char tok[128];
     if (token && strcmp(token, "generate") == 0) {
         if (gen_token(o.home, tok, sizeof tok) != 0) {

@@ -16,13 +16,16 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fl/fl_common.h"
 #include "fl/fl_detect.h"
 #include "fl/fl_http.h"
+#include "fl/fl_ops.h"
 #include "fl/fl_query.h"
 #include "http_static.h"
+#include "pipeline/rollup.h"
 
 #define REPLY_CAP (16u << 20)   /* largest JSON reply */
 
@@ -34,6 +37,7 @@ struct fl_http {
     char token[256];
     char assets[1024];
     unsigned port;
+    struct fl__rollup_cache *cache; /* loaded rollup sidecars (rollup.h) */
 };
 
 struct req {
@@ -95,12 +99,16 @@ static void b_json(struct buf *b, const char *s, size_t n)
     b_add(b, "\"", 1);
 }
 
-static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status,
-                                const char *ctype, const char *p, size_t n)
+/* Queue a reply; src (or NULL) becomes the X-Flowsift-Source header, which
+ * says whether a panel was answered from rollups or by SQL. */
+static enum MHD_Result send_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
+                                  const char *p, size_t n, const char *src)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
+    if (src)
+        MHD_add_response_header(r, "X-Flowsift-Source", src);
     MHD_add_response_header(r, "Content-Type", ctype);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Content-Security-Policy",
@@ -111,6 +119,18 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status,
     enum MHD_Result rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return rc;
+}
+
+static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status,
+                                const char *ctype, const char *p, size_t n)
+{
+    return send_reply(c, status, ctype, p, n, NULL);
+}
+
+static enum MHD_Result send_buf_src(struct MHD_Connection *c, unsigned status, const char *p,
+                                    size_t n, const char *src)
+{
+    return send_reply(c, status, "application/json", p, n, src);
 }
 
 static enum MHD_Result send_err(struct MHD_Connection *c, unsigned status, const char *msg)
@@ -161,6 +181,9 @@ static int parse_time(const char *s, int64_t *out)
 struct params {
     char where[512];
     long limit;
+    int64_t from, to;
+    const char *cloud, *account;
+    int source;           /* 0 auto, 1 raw SQL only, 2 rollups only */
 };
 
 static int get_params(struct MHD_Connection *c, struct params *p, const char **bad)
@@ -168,6 +191,17 @@ static int get_params(struct MHD_Connection *c, struct params *p, const char **b
     int64_t from = 0, to = INT64_C(253402300800);
     const char *v;
     p->limit = 20;
+    p->source = 0;
+    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "source"))) {
+        if (strcmp(v, "auto") == 0)
+            p->source = 0;
+        else if (strcmp(v, "raw") == 0)
+            p->source = 1;
+        else if (strcmp(v, "rollup") == 0)
+            p->source = 2;
+        else
+            return *bad = "source: auto, raw or rollup", FL_EINVAL;
+    }
     if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from")) &&
         parse_time(v, &from) != FL_OK)
         return *bad = "from: Unix seconds or YYYY-MM-DD", FL_EINVAL;
@@ -196,6 +230,10 @@ static int get_params(struct MHD_Connection *c, struct params *p, const char **b
     }
     if (n < 0 || (size_t)n >= sizeof p->where)
         return *bad = "parameters too long", FL_EINVAL;
+    p->from = from;
+    p->to = to;
+    p->cloud = cloud;
+    p->account = acct;
     return FL_OK;
 }
 
@@ -238,6 +276,33 @@ static void cell_json(struct buf *b, const struct fl_qcell *cell)
     }
 }
 
+/* A panel answered from rollups: the same JSON as run_sql's. */
+static enum MHD_Result send_rollup(struct MHD_Connection *c, const struct fl__rollup_result *r)
+{
+    struct buf b = {0};
+    b_str(&b, "{\"columns\":[");
+    for (int i = 0; i < r->n_cols; i++) {
+        if (i)
+            b_add(&b, ",", 1);
+        b_json(&b, r->cols[i], strlen(r->cols[i]));
+    }
+    b_str(&b, "],\"rows\":[");
+    for (size_t row = 0; row < r->n_rows && !b.over; row++) {
+        b_str(&b, row ? ",[" : "[");
+        for (int i = 0; i < r->n_cols; i++) {
+            if (i)
+                b_add(&b, ",", 1);
+            cell_json(&b, &r->cells[row * (size_t)r->n_cols + i]);
+        }
+        b_add(&b, "]", 1);
+    }
+    b_str(&b, "]}\n");
+    enum MHD_Result rc = b.over ? send_err(c, 413, "result too large")
+                                : send_buf_src(c, 200, b.p, b.n, "rollup");
+    fl_free(b.p);
+    return rc;
+}
+
 static enum MHD_Result run_sql(struct fl_http *h, struct MHD_Connection *c, const char *sql)
 {
     struct fl_query_opts qo;
@@ -276,7 +341,7 @@ static enum MHD_Result run_sql(struct fl_http *h, struct MHD_Connection *c, cons
     b_str(&b, "]}\n");
     fl_query_result_free(r);
     enum MHD_Result ret = b.over ? send_err(c, 413, "result too large (16 MiB cap); add a LIMIT")
-                                 : send_buf(c, 200, "application/json", b.p, b.n);
+                                 : send_buf_src(c, 200, b.p, b.n, "sql");
     fl_free(b.p);
     return ret;
 }
@@ -409,6 +474,44 @@ static enum MHD_Result findings(struct fl_http *h, struct MHD_Connection *c, con
     return send_buf(c, 200, "application/json", out, (size_t)k);
 }
 
+/* GET /api/health[?from=&to=&silent=SECONDS]: the `flowsift health` report. */
+static enum MHD_Result health(struct fl_http *h, struct MHD_Connection *c)
+{
+    struct fl_health_opts o;
+    memset(&o, 0, sizeof o);
+    o.home = h->home[0] ? h->home : NULL;
+    o.now = h->o.now ? h->o.now : (int64_t)time(NULL);
+    o.memory = h->o.query_memory ? h->o.query_memory : (256ULL << 20);
+    const char *v;
+    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from")) &&
+        parse_time(v, &o.from) != FL_OK)
+        return send_err(c, 400, "from: Unix seconds or YYYY-MM-DD");
+    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to")) &&
+        parse_time(v, &o.to) != FL_OK)
+        return send_err(c, 400, "to: Unix seconds or YYYY-MM-DD");
+    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "silent"))) {
+        int64_t s;
+        if (fl_parse_i64(v, strlen(v), &s) != FL_OK || s < 60 || s > 30 * 86400)
+            return send_err(c, 400, "silent: seconds, 60..2592000");
+        o.silent_s = s;
+    }
+    struct fl_report r;
+    struct fl_error err;
+    memset(&err, 0, sizeof err);
+    int rc = fl_health_run(&o, &r, &err);
+    char *json = NULL;
+    size_t n = 0;
+    if (rc == FL_OK)
+        rc = fl_report_json(&r, &json, &n);
+    fl_report_free(&r);
+    if (rc != FL_OK)
+        return send_err(c, rc == FL_EINVAL || rc == FL_EPARSE ? 400 : 500,
+                        err.msg[0] ? err.msg : fl_strerror(rc));
+    enum MHD_Result ret = send_buf(c, 200, "application/json", json, n);
+    fl_free(json);
+    return ret;
+}
+
 static enum MHD_Result api(struct fl_http *h, struct MHD_Connection *c, const char *url,
                            const char *method, struct req *rq)
 {
@@ -418,6 +521,8 @@ static enum MHD_Result api(struct fl_http *h, struct MHD_Connection *c, const ch
         return ui_rc;
     if (strncmp(url, "/api/findings", 13) == 0 && (url[13] == 0 || url[13] == '/'))
         return findings(h, c, url, method);
+    if (strcmp(url, "/api/health") == 0)
+        return is_get ? health(h, c) : send_err(c, 405, "GET only");
     if (strcmp(url, "/api/query") == 0) {
         const char *q = NULL;
         if (strcmp(method, "POST") == 0)
@@ -466,6 +571,22 @@ static enum MHD_Result api(struct fl_http *h, struct MHD_Connection *c, const ch
         return send_err(c, 404, "no such endpoint");
     if (n < 0 || (size_t)n >= sizeof sql)
         return send_err(c, 400, "query too long");
+    if (p.source != 1) { /* hourly rollups when they cover the range (rollup.h) */
+        struct fl__rollup_query ruq = {p.from, p.to, p.cloud, p.account, url + 5, p.limit};
+        struct fl__rollup_result res;
+        struct fl_error err;
+        memset(&err, 0, sizeof err);
+        int rc = fl__rollup_panel(h->home[0] ? h->home : NULL, h->cache, &ruq, &res, &err);
+        if (rc == FL_OK) {
+            enum MHD_Result ret = send_rollup(c, &res);
+            fl__rollup_result_free(&res);
+            return ret;
+        }
+        if (rc != FL_ENOTFOUND)
+            return send_err(c, 500, err.msg[0] ? err.msg : fl_strerror(rc));
+        if (p.source == 2)
+            return send_err(c, 409, "no complete rollups for this range (hour-aligned from/to, rollups written at ingest)");
+    }
     return run_sql(h, c, sql);
 }
 
@@ -629,18 +750,28 @@ int fl_http_start(const struct fl_http_opts *o, fl_http **out, struct fl_error *
     snprintf(h->home, sizeof h->home, "%s", o->home ? o->home : "");
     snprintf(h->token, sizeof h->token, "%s", o->token ? o->token : "");
     snprintf(h->assets, sizeof h->assets, "%s", o->assets ? o->assets : "assets");
+    h->cache = fl__rollup_cache_new(o->rollup_cache);
+    if (!h->cache) {
+        fl_free(h);
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    }
+    /* loopback: every client is local (the browser, a load test): the
+     * per-IP cap is the global one; otherwise 64 per client address */
+    unsigned max_conn = o->max_connections ? o->max_connections : 256;
+    unsigned per_ip = fl_http_is_loopback(listen) ? max_conn : (max_conn < 64u ? max_conn : 64u);
     h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                             handler, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : 2),
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s ? o->timeout_s : 30),
-                            MHD_OPTION_CONNECTION_LIMIT, 64u,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32u,
+                            MHD_OPTION_CONNECTION_LIMIT, max_conn,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128u << 10),
                             MHD_OPTION_NOTIFY_COMPLETED, completed, h,
                             MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
                             MHD_OPTION_END);
     if (!h->d) {
+        fl__rollup_cache_free(h->cache);
         fl_free(h);
         return fl_error_set(err, FL_EIO, "cannot listen on %s (address in use or not local?)", listen);
     }
@@ -657,5 +788,6 @@ void fl_http_stop(fl_http *h)
     if (!h)
         return;
     MHD_stop_daemon(h->d);
+    fl__rollup_cache_free(h->cache);
     fl_free(h);
 }

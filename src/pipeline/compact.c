@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "pipeline_int.h"
+#include "rollup.h"
 
 struct part {
     char *rel;
@@ -205,6 +206,8 @@ static int compact_part(struct fl__job *j, int64_t run, int idx, struct part *p,
         else
             close(fd);
     }
+    if (rc == FL_OK) /* the merged rollup sidecar of the new files */
+        rc = fl__rollup_compact(j, run, p->rel, p->files, p->n, stage, err);
     if (rc == FL_OK)
         rc = fl_fsync_path(stage, err);
     if (rc == FL_OK)
@@ -271,6 +274,8 @@ int fl_compact_run(const struct fl_compact_opts *o, struct fl_error *err)
         } else {
             fl__point(&j, "T1");
             rc = fl__run_finish(&j, run, err);
+            if (rc == FL_OK)
+                fl__rollup_gc(j.home); /* sidecars of the merged files */
         }
     }
     for (int i = 0; rc == FL_OK && i < L.n; i++)
@@ -373,6 +378,8 @@ int fl_prune_run(const char *home, int days, int64_t now, bool dry_run,
             for (int i = 0; rc == FL_OK && i < L.n; i++)
                 if (old[i])
                     rmdir_parents(j.data, L.p[i].rel);
+            if (rc == FL_OK)
+                fl__rollup_gc(j.home); /* sidecars of the pruned partitions */
         }
     }
     for (int i = 0; rc == FL_OK && i < L.n; i++) {

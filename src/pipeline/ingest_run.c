@@ -26,6 +26,7 @@
 #include "fl/fl_config.h"
 #include "fl/fl_enrich.h"
 #include "pipeline_int.h"
+#include "rollup.h"
 
 #define MAX_OBJECTS 1000000
 #define MAX_FILES 1000000
@@ -164,10 +165,12 @@ struct pw {
     uint32_t *sel;            /* rows of the current batch */
     uint32_t n_sel;
     struct contribs cs;
+    struct fl__rollup *roll;  /* hourly rollup of the file (rollup.c) */
 };
 
 struct outfile {
     char *part, *tmp, *name;
+    char *roll_tmp;           /* its rollup sidecar (hidden), or NULL */
     uint64_t rows, bytes;
     struct contribs cs;
 };
@@ -253,6 +256,7 @@ static int pw_write_sel(struct pw *p, const struct fl_batch *b, int obj,
     /* the whole batch (rows are selected in order): no row indirection */
     const uint32_t *sel = p->n_sel == b->n ? NULL : p->sel;
     FL_TRY(fl_pq_writer_add(p->w, b, sel, p->n_sel, err));
+    fl__rollup_add(p->roll, b, sel, p->n_sel);
     int rc = contrib_add(&p->cs, obj, p->n_sel);
     FL_RETURN_IF(rc < 0, err, rc, "too many objects in one file");
     return FL_OK;
@@ -313,6 +317,8 @@ static int pw_close(struct run *R, struct pw *p, const struct fl_batch *b, int o
     f->cs = p->cs; /* ownership moves to the file */
     memset(&p->cs, 0, sizeof p->cs);
     R->n_files++;
+    struct fl_error e2; /* no sidecar: readers use the raw file */
+    fl__rollup_write_tmp(p->roll, R->j->home, p->part, p->name, f->bytes, f->rows, &f->roll_tmp, &e2);
     return FL_OK;
 }
 
@@ -351,6 +357,10 @@ static int pw_open(struct run *R, struct pw *p, const struct fl_str k[3], uint64
     n = snprintf(p->tmp, sizeof p->tmp, "%s/.%s.tmp", dir, p->name);
     FL_RETURN_IF(n < 0 || (size_t)n >= sizeof p->tmp, err, FL_ELIMIT, "path too long");
     FL_TRY(fl_pq_writer_open(&p->w, p->tmp, &R->wopts, err));
+    if (p->roll)
+        fl__rollup_reset(p->roll);
+    else
+        p->roll = fl__rollup_new(); /* NULL: this file gets no rollup */
     p->open = true;
     p->rows = 0;
     p->n_sel = 0;
@@ -1099,6 +1109,12 @@ static int commit_run(struct run *R, struct fl_error *err)
         }
         rc = fl_ledger_op_add(st, R->run_id, FL_OP_RENAME, f->tmp, dst, err);
     }
+    /* rollup sidecars, published with their files */
+    for (size_t i = 0; rc == FL_OK && i < R->n_files; i++) {
+        char dst[FL_PATH_MAX];
+        if (R->files[i].roll_tmp && fl__rollup_final(R->files[i].roll_tmp, dst, sizeof dst) == FL_OK)
+            rc = fl_ledger_op_add(st, R->run_id, FL_OP_RENAME, R->files[i].roll_tmp, dst, err);
+    }
     /* files of this run and their objects */
     for (size_t i = 0; rc == FL_OK && i < R->n_files; i++) {
         struct outfile *f = &R->files[i];
@@ -1235,6 +1251,7 @@ static void run_free(struct run *R)
             }
             fl_free(R->pws[i].sel);
             fl_free(R->pws[i].cs.c);
+            fl__rollup_free(R->pws[i].roll);
         }
         fl_free(R->pws);
     }
@@ -1243,6 +1260,7 @@ static void run_free(struct run *R)
         if (R->files[i].tmp)
             fl_free(R->files[i].tmp);
         fl_free(R->files[i].name);
+        fl_free(R->files[i].roll_tmp);
         fl_free(R->files[i].cs.c);
     }
     fl_free(R->files);
