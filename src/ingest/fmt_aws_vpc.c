@@ -54,6 +54,7 @@ struct fl__aws {
     bool csv;            /* comma-separated (CSV export) */
     bool tgw;            /* has TGW fields: source_format aws-tgw */
     bool has_extra;
+    bool v2;             /* the default v2 layout: line_v2() */
     bool spec_given;     /* layout from opts.aws_format */
     struct fl_buf header; /* text of the header that set the layout */
     struct fl_buf extra_names; /* JSON-escaped names, NUL-separated */
@@ -242,6 +243,8 @@ static enum kind kind_of(int col)
     return K_STR;
 }
 
+static bool layout_is_v2(const struct fl__aws *a);
+
 /* Install a layout from tokens (names).  sep tells CSV from space. */
 static int set_layout(struct fl__aws *a, const struct fl_str *names, size_t k, bool csv,
                       struct fl_error *err)
@@ -282,6 +285,7 @@ static int set_layout(struct fl__aws *a, const struct fl_str *names, size_t k, b
         }
     }
     a->nf = (int)k;
+    a->v2 = layout_is_v2(a);
     a->layout_gen++;
     /* columns every row writes besides the layout's own */
     static const int always[] = {FL_COL_CLOUD, FL_COL_ACCOUNT, FL_COL_ACCOUNT_ID, FL_COL_REGION,
@@ -498,7 +502,8 @@ static const uint64_t pow10_tab[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 
 /* An unsigned decimal of 1..16 digits ending in a space, read a word at a
  * time.  q + 16 <= e is not required: only whole words inside [q, e) are
  * read.  Returns the digit count, or 0 if this fast path does not apply. */
-static inline unsigned fast_uint(const char *q, const char *e, uint64_t *out)
+static inline __attribute__((always_inline)) unsigned fast_uint(const char *q, const char *e,
+                                                                 uint64_t *out)
 {
     if (FL_UNLIKELY(e - q < 8))
         return 0;
@@ -707,6 +712,196 @@ static inline __attribute__((always_inline)) enum fl_reject store_field(struct f
     }
 }
 
+/* Byte index of the end of the token at q (the first space, or e). */
+static inline const char *token_end(const char *q, const char *e)
+{
+    while (e - q >= 8) {
+        unsigned sp = first_space(load64(q));
+        if (sp < 8)
+            return q + sp;
+        q += 8;
+    }
+    while (q < e && *q != ' ')
+        q++;
+    return q;
+}
+
+#define W7 0x00FFFFFFFFFFFFFFull
+/* "ACCEPT " and "REJECT " as little-endian words (7 bytes). */
+#define W_ACCEPT 0x0020545045434341ull
+#define W_REJECT 0x002054434a454552ull
+
+/* The fast path of a data line: every field is a plain value (no '-'),
+ * fields are separated by exactly one space, with none before the first or
+ * after the last, integers have at most 16 digits and no sign, and the
+ * layout has no unknown fields.  That is nearly every line of a real log.
+ * Returns true with the row stored; false means "not that simple": the
+ * caller rolls back what was written and takes the general path, which
+ * gives the same values (or the reject) the slow way. */
+static inline bool line_fast(struct fl__aws *a, struct fl_batch *b, uint32_t row,
+                             const char *q, const char *e, int *nodata)
+{
+    struct fl_column *col = b->col;
+    const int nf = a->nf;
+    for (int i = 0; i < nf; i++) {
+        const struct afield *f = &a->f[i];
+        const char *t;
+        switch (f->kind) {
+        case K_I32:
+        case K_I64: {
+            uint64_t x;
+            unsigned len = fast_uint(q, e, &x); /* ends at a space: not last */
+            if (FL_LIKELY(len)) {
+                t = q + len;
+            } else { /* near the end of the line, or not a plain number */
+                x = 0;
+                for (t = q; t < e && (unsigned)(unsigned char)*t - '0' <= 9; t++)
+                    x = x * 10 + (unsigned)(*t - '0');
+                if (t == q || t - q > 18 || (t != e && *t != ' '))
+                    return false;
+            }
+            if (FL_UNLIKELY(f->kind == K_I32 && x > INT32_MAX))
+                return false;
+            col[f->col].i[row] = (int64_t)x;
+            col[f->col].valid[row] = 1;
+            break;
+        }
+        case K_ACTION:
+            if (FL_LIKELY(e - q >= 8)) {
+                uint64_t w = load64(q) & W7;
+                if (w == W_ACCEPT)
+                    fl_set_sref(b, f->col, row, a->r_accept);
+                else if (w == W_REJECT)
+                    fl_set_sref(b, f->col, row, a->r_reject);
+                else
+                    return false;
+                q += 7;
+                continue;
+            }
+            t = token_end(q, e);
+            if (t - q == 6 && memcmp(q, "ACCEPT", 6) == 0)
+                fl_set_sref(b, f->col, row, a->r_accept);
+            else if (t - q == 6 && memcmp(q, "REJECT", 6) == 0)
+                fl_set_sref(b, f->col, row, a->r_reject);
+            else
+                return false;
+            break;
+        case K_STR:
+            t = token_end(q, e);
+            if (FL_UNLIKELY(t == q || (t - q == 1 && *q == '-')))
+                return false;
+            put_str(a, b, f->col, row, q, (size_t)(t - q));
+            break;
+        case K_IP:
+            t = token_end(q, e);
+            if (FL_UNLIKELY(t == q || !valid_ip(q, (size_t)(t - q))))
+                return false;
+            put_str(a, b, f->col, row, q, (size_t)(t - q));
+            break;
+        case K_STATUS:
+            t = token_end(q, e);
+            if (t - q == 2 && q[0] == 'O' && q[1] == 'K') {
+                fl_set_sref(b, f->col, row, a->r_ok);
+            } else if (t - q == 6 && memcmp(q, "NODATA", 6) == 0) {
+                fl_set_sref(b, f->col, row, a->r_nodata);
+                *nodata = 1;
+            } else if (t - q == 8 && memcmp(q, "SKIPDATA", 8) == 0) {
+                fl_set_sref(b, f->col, row, a->r_skip);
+                *nodata = 2;
+            } else {
+                return false;
+            }
+            break;
+        default:
+            return false;
+        }
+        /* t ends the token: at the end of the line or at a space */
+        if (t == e)
+            return i == nf - 1;
+        q = t + 1;
+    }
+    /* the last field ended at a space: trailing spaces or more fields */
+    return false;
+}
+
+/* Is the layout the default v2 one (formats.md A.1), field by field? */
+static bool layout_is_v2(const struct fl__aws *a)
+{
+    static const int16_t v2[14] = {FL_COL_VERSION, FL_COL_ACCOUNT_ID, FL_COL_INTERFACE_ID,
+                                   FL_COL_SRCADDR, FL_COL_DSTADDR,    FL_COL_SRCPORT,
+                                   FL_COL_DSTPORT, FL_COL_PROTOCOL,   FL_COL_PACKETS,
+                                   FL_COL_BYTES,   FL_COL_START,      FL_COL_END,
+                                   FL_COL_ACTION,  FL_COL_LOG_STATUS};
+    if (a->nf != 14 || a->csv || a->has_extra)
+        return false;
+    for (int i = 0; i < 14; i++)
+        if (a->f[i].col != v2[i])
+            return false;
+    return true;
+}
+
+/* line_fast() unrolled for the default v2 layout, the one most logs use:
+ * the same rules and the same values, without the per-field dispatch. */
+static inline bool line_v2(struct fl__aws *a, struct fl_batch *b, uint32_t row, const char *q,
+                           const char *e, int *nodata)
+{
+    struct fl_column *col = b->col;
+    uint64_t x;
+    unsigned len;
+    const char *t;
+#define V2_I64_MAX 9999999999999999ull /* fast_uint: at most 16 digits */
+#define V2_INT(C, MAX)                                                                   \
+    len = fast_uint(q, e, &x);                                                           \
+    if (FL_UNLIKELY(len == 0 || x > (MAX)))                                              \
+        return false;                                                                    \
+    col[C].i[row] = (int64_t)x;                                                          \
+    col[C].valid[row] = 1;                                                               \
+    q += len + 1
+#define V2_STR(C, CHECK)                                                                 \
+    t = token_end(q, e);                                                                 \
+    if (FL_UNLIKELY(t == q || t == e || (t - q == 1 && *q == '-') || !(CHECK)))           \
+        return false;                                                                    \
+    put_str(a, b, C, row, q, (size_t)(t - q));                                           \
+    q = t + 1
+    V2_INT(FL_COL_VERSION, (uint64_t)INT32_MAX);
+    V2_STR(FL_COL_ACCOUNT_ID, true);
+    V2_STR(FL_COL_INTERFACE_ID, true);
+    V2_STR(FL_COL_SRCADDR, valid_ip(q, (size_t)(t - q)));
+    V2_STR(FL_COL_DSTADDR, valid_ip(q, (size_t)(t - q)));
+    V2_INT(FL_COL_SRCPORT, (uint64_t)INT32_MAX);
+    V2_INT(FL_COL_DSTPORT, (uint64_t)INT32_MAX);
+    V2_INT(FL_COL_PROTOCOL, V2_I64_MAX);
+    V2_INT(FL_COL_PACKETS, V2_I64_MAX);
+    V2_INT(FL_COL_BYTES, V2_I64_MAX);
+    V2_INT(FL_COL_START, V2_I64_MAX);
+    V2_INT(FL_COL_END, V2_I64_MAX);
+#undef V2_INT
+#undef V2_STR
+#undef V2_I64_MAX
+    if (FL_UNLIKELY(e - q < 8))
+        return false;
+    uint64_t w = load64(q) & W7;
+    if (w == W_ACCEPT)
+        fl_set_sref(b, FL_COL_ACTION, row, a->r_accept);
+    else if (w == W_REJECT)
+        fl_set_sref(b, FL_COL_ACTION, row, a->r_reject);
+    else
+        return false;
+    q += 7;
+    if (e - q == 2 && q[0] == 'O' && q[1] == 'K') {
+        fl_set_sref(b, FL_COL_LOG_STATUS, row, a->r_ok);
+    } else if (e - q == 6 && memcmp(q, "NODATA", 6) == 0) {
+        fl_set_sref(b, FL_COL_LOG_STATUS, row, a->r_nodata);
+        *nodata = 1;
+    } else if (e - q == 8 && memcmp(q, "SKIPDATA", 8) == 0) {
+        fl_set_sref(b, FL_COL_LOG_STATUS, row, a->r_skip);
+        *nodata = 2;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 static int do_reject(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, size_t arena_mark,
                      uint64_t lineno, uint64_t offset, enum fl_reject why, const char *p,
                      size_t n, struct fl_error *err)
@@ -805,9 +1000,19 @@ int fl__aws_line(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, cons
             why = store_field(a, b, row, i, tok[i], &nodata);
         if (why != FL_REJ__COUNT)
             goto bad;
+    } else if (a->v2 ? line_v2(a, b, row, p + lead, p + n, &nodata)
+                     : !a->has_extra && line_fast(a, b, row, p + lead, p + n, &nodata)) {
+        /* the common line, stored by the fast path */
     } else {
         /* One pass over the bytes: each field is parsed where it stands
-         * (integers digit by digit up to the space), no token array. */
+         * (integers digit by digit up to the space), no token array.  The
+         * fast path may have stored part of the row: its values are
+         * overwritten here, its strings forgotten. */
+        if (b->arena_len > arena_mark) {
+            b->arena_len = arena_mark;
+            a->gen++; /* cached refs may point past the mark */
+        }
+        nodata = 0;
         const char *q = p + lead, *e = p + n;
         for (int i = 0; i < a->nf; i++) {
             while (q < e && *q == ' ')

@@ -10,10 +10,15 @@
  * input.  A NUL byte means the stream is binary, not text: that is an
  * object error (FL_EUNSUPPORTED) naming the object and the offset.
  */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "ingest_int.h"
 
 #define LINES_BLOCK (256u * 1024u)
 #define TOO_LONG_HEAD 256u
+#define NL_WIN 64u /* newline search window: one 64-bit mask */
 
 struct fl__lines {
     struct fl__input *in;
@@ -22,7 +27,11 @@ struct fl__lines {
     size_t size;      /* allocated */
     size_t line_cap;  /* longest line accepted */
     size_t start;     /* first byte of the next line */
-    size_t scan;      /* newline search resumes here */
+    size_t scan;      /* newline search resumes here (when nlmask == 0) */
+    size_t mbase;     /* first byte of the current search window */
+    size_t mend;      /* end of the current search window */
+    uint64_t nlmask;  /* newlines of the window not handed out yet, by
+                         position - mbase */
     size_t end;       /* end of valid bytes */
     uint64_t base;    /* stream offset of buf[0] */
     uint64_t lineno;  /* lines handed out */
@@ -45,7 +54,9 @@ struct fl__lines *fl__lines_new(struct fl__input *in, size_t cap,
     l->line_cap = cap;
     l->base = fl__input_offset(in); /* offsets stay stream offsets after a skip */
     l->size = cap + LINES_BLOCK;
-    l->buf = fl_malloc(l->size);
+    /* NL_WIN bytes of slack: a search window may be loaded whole even
+     * where fewer valid bytes remain (the rest is masked off). */
+    l->buf = fl_calloc(1, l->size + NL_WIN);
     if (!l->buf) {
         fl_free(l);
         return NULL;
@@ -61,6 +72,53 @@ void fl__lines_free(struct fl__lines *l)
     fl_free(l);
 }
 
+/* Bit i of the result = buf[i] is '\n', for the 64 bytes at p. */
+static inline uint64_t nl_mask64(const char *p)
+{
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n');
+    uint64_t m0 = (uint32_t)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), nl));
+    uint64_t m1 = (uint32_t)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), nl));
+    uint64_t m2 = (uint32_t)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 32)), nl));
+    uint64_t m3 = (uint32_t)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 48)), nl));
+    return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+#else
+    uint64_t m = 0;
+    for (unsigned i = 0; i < NL_WIN; i++)
+        m |= (uint64_t)(p[i] == '\n') << i;
+    return m;
+#endif
+}
+
+/* Index of the next newline at or after the search position, or SIZE_MAX
+ * when the valid bytes hold no more (the search position is then `end`).
+ * The bytes are searched 64 at a time into a bit mask, so finding a line
+ * costs a few instructions instead of a memchr call per line. */
+static inline size_t find_nl(struct fl__lines *l)
+{
+    for (;;) {
+        if (l->nlmask) {
+            size_t i = l->mbase + (size_t)__builtin_ctzll(l->nlmask);
+            l->nlmask &= l->nlmask - 1;
+            return i;
+        }
+        if (l->scan >= l->end)
+            return SIZE_MAX;
+        size_t w = FL_MIN((size_t)NL_WIN, l->end - l->scan);
+        uint64_t m = nl_mask64(l->buf + l->scan);
+        if (w < NL_WIN)
+            m &= ((uint64_t)1 << w) - 1;
+        l->mbase = l->scan;
+        l->mend = l->scan + w;
+        l->scan = l->mend;
+        l->nlmask = m;
+    }
+}
+
 /* Read one more block after the valid bytes.  Compacts first. */
 static int refill(struct fl__lines *l, struct fl_error *err)
 {
@@ -69,11 +127,13 @@ static int refill(struct fl__lines *l, struct fl_error *err)
         if (keep)
             memmove(l->buf, l->buf + l->start, keep);
         l->base += l->start;
-        l->scan -= l->start;
+        l->scan -= l->start; /* nlmask is 0 here: the window is spent */
         l->end = keep;
         l->start = 0;
     }
-    size_t room = l->size - l->end;
+    /* One block at a time: a cache-sized destination keeps the copy out of
+     * the kernel and the parse that follows it in the CPU caches. */
+    size_t room = FL_MIN(l->size - l->end, (size_t)LINES_BLOCK);
     if (room == 0)
         return FL_OK;
     size_t got = 0;
@@ -99,14 +159,11 @@ static int refill(struct fl__lines *l, struct fl_error *err)
 int fl__lines_next(struct fl__lines *l, struct fl__line *out, struct fl_error *err)
 {
     for (;;) {
-        char *nl = NULL;
-        if (l->scan < l->end)
-            nl = memchr(l->buf + l->scan, '\n', l->end - l->scan);
-        if (nl) {
-            size_t e = (size_t)(nl - l->buf);
+        size_t e = find_nl(l);
+        if (e != SIZE_MAX) {
             if (l->skipping) { /* the end of a too-long line: drop it */
                 l->skipping = false;
-                l->start = l->scan = e + 1;
+                l->start = e + 1;
                 continue;
             }
             size_t n = e - l->start;
@@ -123,11 +180,10 @@ int fl__lines_next(struct fl__lines *l, struct fl__line *out, struct fl_error *e
             }
             out->offset = l->base + l->start;
             out->lineno = ++l->lineno;
-            l->start = l->scan = e + 1;
+            l->start = e + 1;
             l->st->lines++;
             return 1;
         }
-        l->scan = l->end;
         if (l->eof) {
             if (l->skipping || l->start >= l->end) {
                 l->start = l->scan = l->end;
