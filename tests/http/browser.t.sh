@@ -62,6 +62,21 @@ else
   fail suppress_in_state_db "the browser run did not suppress a finding"
 fi
 
+# GET /api/findings/<id> (http_ui.c): shape, unknown ids, non-numeric ids
+B=http://127.0.0.1:$PORT
+code() { curl -s -m 20 -o "$FL_TMP/body" -w '%{http_code}' "$@"; }
+if [ -n "$FID" ]; then
+  check_eq finding_get "$(code "$B/api/findings/$FID")" 200
+  check finding_get_shape node -e '
+    const f = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    if (f.id !== Number(process.argv[2]) || f.status !== "suppressed" || typeof f.evidence !== "string") process.exit(1);
+    if (!Array.isArray(JSON.parse(f.evidence))) process.exit(1);' "$FL_TMP/body" "$FID"
+fi
+check_eq finding_get_unknown "$(code "$B/api/findings/999999")" 404
+check_eq finding_get_zero "$(code "$B/api/findings/0")" 404
+check_eq finding_get_alpha "$(code "$B/api/findings/12x")" 404
+check_eq finding_get_post "$(code -X POST "$B/api/findings/1")" 404
+
 # ---- 2. hostile strings
 HS='<img src=x onerror=\"window.__pwned=1\">'
 MK=$FL_BUILD/tests/tools/mkdataset
