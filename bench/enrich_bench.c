@@ -123,8 +123,8 @@ int main(int argc, char **argv)
            (unsigned long long)src.asset_ranges, (unsigned long long)src.intel_entries,
            (unsigned long long)src.cloud_ranges);
     fl_enricher_sources(e, &src);
-    printf("cache lookups=%llu misses=%llu\n", (unsigned long long)src.lookups,
-           (unsigned long long)src.misses);
+    printf("cache memo_hits=%llu lookups=%llu misses=%llu\n", (unsigned long long)src.memo_hits,
+           (unsigned long long)src.lookups, (unsigned long long)src.misses);
     printf("parse_s %.3f\n", mp);
     printf("parse_enrich_s %.3f\n", me);
     printf("enrich_s %.3f\n", men);

@@ -94,6 +94,8 @@ struct fl_enrich_sources {
     uint64_t intel_entries;
     uint64_t lookups;      /* address resolutions asked for so far */
     uint64_t misses;       /* of which not in the cache (full lookups) */
+    uint64_t memo_hits;    /* addresses answered from their text alone (no
+                            * parse, no cache lookup): not in `lookups` */
 };
 void fl_enricher_sources(const fl_enricher *e, struct fl_enrich_sources *out);
 

@@ -8,10 +8,16 @@
  * string is copied into a batch's arena once per batch.  The flow type,
  * threat and direction decisions follow docs/internals/enrich.md.
  */
+#include <sys/stat.h>
+
 #include "enrich_int.h"
 
+/* The address cache: 4-way set-associative, 32 768 sets = 131 072
+ * addresses.  A set's four keys fill one cache line (one miss to probe);
+ * the resolved ids live in a parallel array.  ~6.7 MiB, touched lazily. */
 #define CACHE_WAYS 4
-#define CACHE_SETS 16384 /* 65 536 addresses, ~3.5 MiB, touched lazily */
+#define CACHE_SET_BITS 15
+#define CACHE_SETS (1u << CACHE_SET_BITS)
 
 enum flow_type { FT_INTRA = 0, FT_INTER, FT_EXT, FT_MAL, FT_CLOUD, FT_UPRIV, FT_UNKNOWN, FT__N };
 static const char *const ft_names[FT__N] = {"IntraVpc", "InterVpc", "ExternalPublic",
@@ -33,25 +39,30 @@ struct ainfo {
     uint32_t cloud;   /* cloud svc index + 1 */
 };
 
-struct centry {
-    uint8_t ip[16];
-    uint32_t stamp; /* 0 = empty; else LRU-ish clock */
-    struct ainfo a;
+struct cset {
+    uint64_t k[CACHE_WAYS][2]; /* the addresses (struct fl_ip bytes) */
 };
+/* per set: bits 0-3 way valid, bits 4-7 way referenced since the last sweep
+ * (not-recently-used replacement) */
+#define META_VALID(w) (1u << (w))
+#define META_REF(w) (1u << (4 + (w)))
 
-/* Recently seen address strings and what they resolved to (a 128-entry
- * direct-mapped memo, 12 KiB, in L1): flow logs repeat the interface's own
- * address row after row, and a request and its reply swap the two sides,
- * so many rows are answered here without even parsing the address text. */
-#define MEMO_BITS 7
+/* Address texts seen recently and what they resolved to: a direct-mapped
+ * memo keyed by the text itself (up to 15 bytes: every dotted quad), with
+ * the string references of the current batch.  4 096 entries of 128 bytes
+ * (512 KiB, stays in L2): flow logs repeat a few thousand addresses (the
+ * interfaces' own, the busy servers) row after row, and those rows are
+ * answered here without parsing, hashing the address or probing any table.
+ * Longer texts (IPv6) go to the address cache directly. */
+#define MEMO_BITS 12
 #define MEMO (1u << MEMO_BITS)
+#define MEMO_TEXT 15
 struct memo_ent {
-    uint8_t len;
-    char s[47];
-    struct fl_ip ip;
+    uint64_t k0, k1;         /* the text, zero-padded; byte 15 = its length; 0 = empty */
     struct ainfo a;
     uint32_t gen;            /* batch the refs below belong to */
     struct fl_sref ref[6];   /* scope, country, org, tag, tier, env */
+    struct fl_ip ip;
 };
 
 struct asset_ent {
@@ -80,6 +91,7 @@ struct sref_slot {
 struct fl_enricher {
     const fl_config *cfg;
     struct fl__strpool pool;
+    struct fl__rmap_builder bld; /* shared by every map built at open */
     struct fl__rmap internal, vpc, assets, cloud, scanners, asn, country;
     struct asset_ent *asset_tab;
     size_t n_assets;
@@ -97,10 +109,13 @@ struct fl_enricher {
     struct fl_ip *iface_ip;
     size_t n_ifaces;
     /* cache */
-    struct centry *cache;
-    uint32_t clock;
+    struct cset *cache;
+    struct ainfo *cval;  /* [set * CACHE_WAYS + way] */
+    uint8_t *cmeta;      /* [set] */
     uint64_t lookups, misses;
-    struct memo_ent memo[MEMO];
+    struct memo_ent *memo;
+    uint64_t memo_hits;
+    bool uncached; /* test hook: every address resolved from scratch */
     /* per-batch string references */
     struct sref_slot *sref;
     uint32_t sref_used;
@@ -119,18 +134,17 @@ static int intern_fixed(fl_enricher *e, const char *s, uint32_t *id)
     return *id ? FL_OK : FL_ENOMEM;
 }
 
-static int build_cidrs(struct fl__rmap *m, const struct fl_cidr *c, size_t n, uint32_t val)
+static int build_cidrs(fl_enricher *e, struct fl__rmap *m, const struct fl_cidr *c, size_t n, uint32_t val)
 {
-    struct fl__rmap_builder b;
-    fl__rmap_builder_init(&b, 0);
+    struct fl__rmap_builder *const bp = &e->bld;
     for (size_t i = 0; i < n; i++) {
-        int rc = fl__rmap_add_cidr(&b, &c[i], val, fl__prio_lpm(&c[i]));
+        int rc = fl__rmap_add_cidr(bp, &c[i], val, fl__prio_lpm(&c[i]));
         if (rc) {
-            fl__rmap_builder_free(&b);
+            fl__rmap_builder_free(bp);
             return rc;
         }
     }
-    return fl__rmap_build(&b, m);
+    return fl__rmap_build(bp, m);
 }
 
 /* Values of MMDB data records, for fl__mmdb_walk. */
@@ -173,23 +187,39 @@ static int load_mmdb(fl_enricher *e, const char *path, struct fl__rmap_builder *
     return rc;
 }
 
+/* Reserve builder room for the ranges of files totalling `bytes`, at one
+ * range per `per` bytes at most (an over-estimate costs address space, not
+ * memory: pages are touched as ranges arrive). */
+static void reserve_for(fl_enricher *e, const char *const *paths, size_t n, size_t per)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (paths[i] && stat(paths[i], &st) == 0 && st.st_size > 0)
+            total += (size_t)st.st_size / per + 1;
+    }
+    if (total) /* best effort: on failure the builder grows as it goes */
+        (void)fl__rmap_builder_reserve(&e->bld, e->bld.n + total);
+}
+
 static int open_geo(fl_enricher *e, struct fl_error *err)
 {
     const struct fl_config_geo *g = fl_config_geo(e->cfg);
     if (!g->enabled)
         return FL_OK;
     bool warned = false;
-    struct fl__rmap_builder b;
-    fl__rmap_builder_init(&b, 0);
+    struct fl__rmap_builder *const bp = &e->bld;
+    /* an MMDB has at most one network per 6 bytes of search tree */
+    reserve_for(e, (const char *const *)g->country_mmdb, g->n_country_mmdb, 6);
     for (size_t i = 0; i < g->n_country_mmdb; i++) {
         struct fl_error e2;
-        int rc = load_mmdb(e, g->country_mmdb[i], &b, country_val, (uint32_t)i, &e2);
+        int rc = load_mmdb(e, g->country_mmdb[i], bp, country_val, (uint32_t)i, &e2);
         if (rc == FL_OK) {
             e->have_country = true;
             continue;
         }
         if (!g->country_default || rc != FL_EIO) {
-            fl__rmap_builder_free(&b);
+            fl__rmap_builder_free(bp);
             if (err)
                 *err = e2;
             return rc;
@@ -200,21 +230,23 @@ static int open_geo(fl_enricher *e, struct fl_error *err)
                     e2.msg);
         warned = true;
     }
-    int rc = fl__rmap_build(&b, &e->country);
+    int rc = fl__rmap_build(bp, &e->country);
     if (rc)
         return fl_error_set(err, rc, "country ranges: %s", fl_strerror(rc));
-    fl__rmap_builder_init(&b, 0);
+    reserve_for(e, (const char *const *)g->asn_mmdb, g->n_asn_mmdb, 6);
     for (size_t i = 0; i < g->n_asn_mmdb; i++) {
-        rc = load_mmdb(e, g->asn_mmdb[i], &b, asn_val, (uint32_t)i, err);
+        rc = load_mmdb(e, g->asn_mmdb[i], bp, asn_val, (uint32_t)i, err);
         if (rc) {
-            fl__rmap_builder_free(&b);
+            fl__rmap_builder_free(bp);
             return rc;
         }
     }
-    size_t n_mmdb_items = b.n;
+    size_t n_mmdb_items = bp->n;
+    /* an ASN CSV line is at least 16 bytes */
+    reserve_for(e, (const char *const *)g->asn_csv, g->n_asn_csv, 16);
     for (size_t i = 0; i < g->n_asn_csv; i++) {
         struct fl_error e2;
-        rc = fl__asn_csv_load(g->asn_csv[i], &b, &e->pool, &e->orgs, &e->asn_ranges, &e2);
+        rc = fl__asn_csv_load(g->asn_csv[i], bp, &e->pool, &e->orgs, &e->asn_ranges, &e2);
         if (rc == FL_EIO && g->asn_default) {
             if (!warned)
                 fl_warn("geo: no ASN database (%s); src_asn/dst_asn stay empty "
@@ -224,16 +256,16 @@ static int open_geo(fl_enricher *e, struct fl_error *err)
             continue;
         }
         if (rc) {
-            fl__rmap_builder_free(&b);
+            fl__rmap_builder_free(bp);
             if (err)
                 *err = e2;
             return rc;
         }
     }
     if (n_mmdb_items) /* CSV ranges rank after the MMDB networks */
-        for (size_t i = n_mmdb_items; i < b.n; i++)
-            b.it[i].prio = 0x7fffffffu;
-    rc = fl__rmap_build(&b, &e->asn);
+        for (size_t i = n_mmdb_items; i < bp->n; i++)
+            bp->it[i].prio = 0x7fffffffu;
+    rc = fl__rmap_build(bp, &e->asn);
     if (rc)
         return fl_error_set(err, rc, "ASN ranges: %s", fl_strerror(rc));
     e->have_asn = fl__rmap_size(&e->asn) > 0;
@@ -249,8 +281,7 @@ static int open_assets(fl_enricher *e, struct fl_error *err)
     e->asset_tab = fl_calloc(n, sizeof *e->asset_tab);
     if (!e->asset_tab)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
-    struct fl__rmap_builder b;
-    fl__rmap_builder_init(&b, 0);
+    struct fl__rmap_builder *const bp = &e->bld;
     int rc = FL_OK;
     for (size_t i = 0; i < n && rc == FL_OK; i++) {
         struct asset_ent *t = &e->asset_tab[i];
@@ -261,14 +292,14 @@ static int open_assets(fl_enricher *e, struct fl_error *err)
             t->tier = fl__str_intern(&e->pool, a[i].tier, strlen(a[i].tier));
         if (a[i].env)
             t->env = fl__str_intern(&e->pool, a[i].env, strlen(a[i].env));
-        rc = fl__rmap_add_cidr(&b, &a[i].cidr, (uint32_t)i + 1, fl__prio_lpm(&a[i].cidr));
+        rc = fl__rmap_add_cidr(bp, &a[i].cidr, (uint32_t)i + 1, fl__prio_lpm(&a[i].cidr));
     }
     e->n_assets = n;
     if (rc) {
-        fl__rmap_builder_free(&b);
+        fl__rmap_builder_free(bp);
         return fl_error_set(err, rc, "asset map: %s", fl_strerror(rc));
     }
-    rc = fl__rmap_build(&b, &e->assets);
+    rc = fl__rmap_build(bp, &e->assets);
     return rc ? fl_error_set(err, rc, "asset map: %s", fl_strerror(rc)) : FL_OK;
 }
 
@@ -281,20 +312,19 @@ static int open_vpcs(fl_enricher *e, struct fl_error *err)
     e->vpc_name = fl_calloc(n, sizeof *e->vpc_name);
     if (!e->vpc_name)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
-    struct fl__rmap_builder b;
-    fl__rmap_builder_init(&b, 0);
+    struct fl__rmap_builder *const bp = &e->bld;
     int rc = FL_OK;
     for (size_t i = 0; i < n && rc == FL_OK; i++) {
         e->vpc_name[i] = fl__str_intern(&e->pool, v[i].name, strlen(v[i].name));
         for (size_t j = 0; j < v[i].n_cidrs && rc == FL_OK; j++)
-            rc = fl__rmap_add_cidr(&b, &v[i].cidrs[j], (uint32_t)i + 1, fl__prio_lpm(&v[i].cidrs[j]));
+            rc = fl__rmap_add_cidr(bp, &v[i].cidrs[j], (uint32_t)i + 1, fl__prio_lpm(&v[i].cidrs[j]));
     }
     e->n_vpcs = n;
     if (rc) {
-        fl__rmap_builder_free(&b);
+        fl__rmap_builder_free(bp);
         return fl_error_set(err, rc, "vpcs: %s", fl_strerror(rc));
     }
-    rc = fl__rmap_build(&b, &e->vpc);
+    rc = fl__rmap_build(bp, &e->vpc);
     return rc ? fl_error_set(err, rc, "vpcs: %s", fl_strerror(rc)) : FL_OK;
 }
 
@@ -313,14 +343,14 @@ static int open_intel(fl_enricher *e, struct fl_error *err)
         l->st.name = in[i].name;
         l->st.path = in[i].path;
         l->name = fl__str_intern(&e->pool, in[i].name, strlen(in[i].name));
-        struct fl__rmap_builder b;
-        fl__rmap_builder_init(&b, 0);
-        int rc = fl__intel_load(in[i].path, &b, &l->st, err);
+        struct fl__rmap_builder *const bp = &e->bld;
+        reserve_for(e, &in[i].path, 1, 8); /* "1.2.3.4\n" */
+        int rc = fl__intel_load(in[i].path, bp, &l->st, err);
         if (rc) {
-            fl__rmap_builder_free(&b);
+            fl__rmap_builder_free(bp);
             return rc;
         }
-        rc = fl__rmap_build(&b, &l->map);
+        rc = fl__rmap_build(bp, &l->map);
         if (rc)
             return fl_error_set(err, rc, "intel list '%s': %s", in[i].name, fl_strerror(rc));
         e->n_intel = i + 1;
@@ -339,16 +369,15 @@ static int open_cloud(fl_enricher *e, struct fl_error *err)
     size_t n = fl_config_cloud_ranges(e->cfg, &r);
     if (!n)
         return FL_OK;
-    struct fl__rmap_builder b;
-    fl__rmap_builder_init(&b, 0);
+    struct fl__rmap_builder *const bp = &e->bld;
     for (size_t i = 0; i < n; i++) {
-        int rc = fl__cloud_ranges_load(r[i].path, r[i].kind, &b, &e->pool, &e->svcs, err);
+        int rc = fl__cloud_ranges_load(r[i].path, r[i].kind, bp, &e->pool, &e->svcs, err);
         if (rc) {
-            fl__rmap_builder_free(&b);
+            fl__rmap_builder_free(bp);
             return rc;
         }
     }
-    int rc = fl__rmap_build(&b, &e->cloud);
+    int rc = fl__rmap_build(bp, &e->cloud);
     return rc ? fl_error_set(err, rc, "cloud ranges: %s", fl_strerror(rc)) : FL_OK;
 }
 
@@ -402,8 +431,10 @@ int fl_enricher_open(fl_enricher **out, const fl_config *cfg, struct fl_error *e
     const struct fl_cidr *ic;
     size_t n_ic = fl_config_internal(cfg, &ic);
     const struct fl_config_policy *pol = fl_config_policy(cfg);
-    if ((rc = build_cidrs(&e->internal, ic, n_ic, 1)) != FL_OK ||
-        (rc = build_cidrs(&e->scanners, pol->known_scanners, pol->n_known_scanners, 1)) != FL_OK) {
+    fl__rmap_builder_init(&e->bld, 0);
+    e->bld.keep = true; /* one set of scratch pages for every map */
+    if ((rc = build_cidrs(e, &e->internal, ic, n_ic, 1)) != FL_OK ||
+        (rc = build_cidrs(e, &e->scanners, pol->known_scanners, pol->n_known_scanners, 1)) != FL_OK) {
         fl_enricher_close(e);
         return fl_error_set(err, rc, "internal CIDRs: %s", fl_strerror(rc));
     }
@@ -412,9 +443,13 @@ int fl_enricher_open(fl_enricher **out, const fl_config *cfg, struct fl_error *e
         fl_enricher_close(e);
         return rc;
     }
-    e->cache = fl_calloc((size_t)CACHE_SETS * CACHE_WAYS, sizeof *e->cache);
+    fl__rmap_builder_free(&e->bld);
+    e->cache = fl_calloc(CACHE_SETS, sizeof *e->cache);
+    e->cval = fl_calloc((size_t)CACHE_SETS * CACHE_WAYS, sizeof *e->cval);
+    e->cmeta = fl_calloc(CACHE_SETS, 1);
     e->sref = fl_calloc(SREF_SLOTS, sizeof *e->sref);
-    if (!e->cache || !e->sref) {
+    e->memo = fl_calloc(MEMO, sizeof *e->memo);
+    if (!e->cache || !e->cval || !e->cmeta || !e->sref || !e->memo) {
         fl_enricher_close(e);
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     }
@@ -427,6 +462,7 @@ void fl_enricher_close(fl_enricher *e)
     if (!e)
         return;
     fl__strpool_free(&e->pool);
+    fl__rmap_builder_free(&e->bld);
     fl__rmap_free(&e->internal);
     fl__rmap_free(&e->vpc);
     fl__rmap_free(&e->assets);
@@ -445,7 +481,10 @@ void fl_enricher_close(fl_enricher *e)
     fl_free(e->iface_id);
     fl_free(e->iface_ip);
     fl_free(e->cache);
+    fl_free(e->cval);
+    fl_free(e->cmeta);
     fl_free(e->sref);
+    fl_free(e->memo);
     fl_free(e);
 }
 
@@ -473,34 +512,50 @@ static void resolve_slow(fl_enricher *e, const struct fl_ip *ip, struct ainfo *a
         a->org = fl__asn_org_get(&e->orgs, a->asn);
 }
 
+static inline uint32_t cache_set(uint64_t k0, uint64_t k1)
+{
+    return (uint32_t)(fl_hash64(k0 * 0x9e3779b97f4a7c15ULL ^ k1) & (CACHE_SETS - 1));
+}
+
 static const struct ainfo *resolve(fl_enricher *e, const struct fl_ip *ip)
 {
     uint64_t k0, k1;
     memcpy(&k0, ip->b, 8);
     memcpy(&k1, ip->b + 8, 8);
-    uint64_t h = fl_hash64(k0 * 0x9e3779b97f4a7c15ULL ^ k1);
-    struct centry *set = &e->cache[(h & (CACHE_SETS - 1)) * CACHE_WAYS];
-    struct centry *victim = &set[0];
-    e->lookups++;
-    for (int w = 0; w < CACHE_WAYS; w++) {
-        if (set[w].stamp && memcmp(set[w].ip, ip->b, 16) == 0) {
-            set[w].stamp = ++e->clock | 1;
-            return &set[w].a;
-        }
-        if (set[w].stamp < victim->stamp)
-            victim = &set[w];
+    if (FL_UNLIKELY(e->uncached)) {
+        resolve_slow(e, ip, &e->cval[0]);
+        return &e->cval[0];
     }
-    if (e->clock > 0xf0000000u) { /* age everything before the clock wraps */
-        for (size_t i = 0; i < (size_t)CACHE_SETS * CACHE_WAYS; i++)
-            if (e->cache[i].stamp)
-                e->cache[i].stamp = 1;
-        e->clock = 1;
+    uint32_t si = cache_set(k0, k1);
+    struct cset *set = &e->cache[si];
+    unsigned meta = e->cmeta[si];
+    e->lookups++;
+    for (unsigned w = 0; w < CACHE_WAYS; w++) {
+        if ((meta & META_VALID(w)) && set->k[w][0] == k0 && set->k[w][1] == k1) {
+            e->cmeta[si] = (uint8_t)(meta | META_REF(w));
+            return &e->cval[si * CACHE_WAYS + w];
+        }
+    }
+    /* victim: an empty way, else one not referenced since the last sweep */
+    unsigned w = 0;
+    while (w < CACHE_WAYS && (meta & META_VALID(w)))
+        w++;
+    if (w == CACHE_WAYS) {
+        w = 0;
+        while (w < CACHE_WAYS && (meta & META_REF(w)))
+            w++;
+        if (w == CACHE_WAYS) { /* all referenced: start a new sweep */
+            meta &= 0x0fu;
+            w = (unsigned)(k1 >> 56) & (CACHE_WAYS - 1);
+        }
     }
     e->misses++;
-    resolve_slow(e, ip, &victim->a);
-    memcpy(victim->ip, ip->b, 16);
-    victim->stamp = ++e->clock | 1;
-    return &victim->a;
+    struct ainfo *a = &e->cval[si * CACHE_WAYS + w];
+    resolve_slow(e, ip, a);
+    set->k[w][0] = k0;
+    set->k[w][1] = k1;
+    e->cmeta[si] = (uint8_t)(meta | META_VALID(w) | META_REF(w));
+    return a;
 }
 
 /* ---- batch output ------------------------------------------------------ */
@@ -511,6 +566,8 @@ static inline int put(fl_enricher *e, struct fl_batch *b, int col, uint32_t row,
         fl_set_null(b, col, row);
         return FL_OK;
     }
+    if (FL_UNLIKELY(e->uncached))
+        return fl_set_str(b, col, row, fl__str_get(&e->pool, id), fl__str_len(&e->pool, id));
     uint32_t h = (id * 2654435761u) >> (32 - SREF_BITS);
     for (;;) {
         struct sref_slot *sl = &e->sref[h];
@@ -577,6 +634,42 @@ static enum flow_type flow_type(fl_enricher *e, const struct ainfo *sa, const st
     return FT_UNKNOWN;
 }
 
+/* The memo key of a text of at most MEMO_TEXT bytes: the bytes zero-padded
+ * to 16, the length in the last byte (so "1.2.3.4" and "1.2.3.4\0" differ). */
+static inline void memo_key(const struct fl_batch *b, const char *p, size_t n,
+                            uint64_t *k0, uint64_t *k1)
+{
+    uint64_t a = 0, c = 0;
+    if ((size_t)(p - b->arena) + 16 <= b->arena_cap) { /* two loads, masked */
+        memcpy(&a, p, 8);
+        memcpy(&c, p + 8, 8);
+        if (n < 8) {
+            a &= n ? ~0ULL >> (64 - 8 * n) : 0;
+            c = 0;
+        } else {
+            c &= n > 8 ? ~0ULL >> (64 - 8 * (n - 8)) : 0;
+        }
+    } else {
+        char t[16] = {0};
+        memcpy(t, p, n);
+        memcpy(&a, t, 8);
+        memcpy(&c, t + 8, 8);
+    }
+    *k0 = a;
+    *k1 = c | (uint64_t)n << 56; /* little-endian: byte 15 */
+}
+
+static inline uint32_t memo_hash(uint64_t k0, uint64_t k1)
+{
+    uint64_t h = (k0 ^ (k1 * 0xc2b2ae3d27d4eb4fULL)) * 0x9e3779b97f4a7c15ULL;
+    return (uint32_t)(h >> (64 - MEMO_BITS));
+}
+
+static inline struct memo_ent *memo_slot(fl_enricher *e, uint64_t k0, uint64_t k1)
+{
+    return &e->memo[memo_hash(k0, k1)];
+}
+
 /* Parse and resolve the address of column col (through the memo). */
 static bool lookup_addr(fl_enricher *e, const struct fl_batch *b, int col, uint32_t r,
                         struct fl_ip *ip, struct ainfo *out, struct memo_ent **memo_out)
@@ -585,26 +678,25 @@ static bool lookup_addr(fl_enricher *e, const struct fl_batch *b, int col, uint3
     if (fl_is_null(b, col, r))
         return false;
     struct fl_str s = fl_get_str(b, col, r);
-    /* direct-mapped on a cheap hash of the text's last bytes */
-    uint32_t h = (uint32_t)s.n;
-    if (s.n >= 4) {
-        uint32_t t;
-        memcpy(&t, s.p + s.n - 4, 4);
-        h ^= t;
-    }
-    struct memo_ent *m = &e->memo[(h * 2654435761u) >> (32 - MEMO_BITS)];
-    if (m->len == s.n && s.n && memcmp(m->s, s.p, s.n) == 0) {
-        *ip = m->ip;
-        *out = m->a;
-        *memo_out = m;
-        return true;
+    struct memo_ent *m = NULL;
+    uint64_t k0 = 0, k1 = 0;
+    if (s.n && s.n <= MEMO_TEXT && !e->uncached) {
+        memo_key(b, s.p, s.n, &k0, &k1);
+        m = memo_slot(e, k0, k1);
+        if (m->k0 == k0 && m->k1 == k1) {
+            *ip = m->ip;
+            *out = m->a;
+            *memo_out = m;
+            e->memo_hits++;
+            return true;
+        }
     }
     if (fl_ip_parse(s.p, s.n, ip) != FL_OK)
         return false;
     *out = *resolve(e, ip);
-    if (s.n < sizeof m->s) {
-        m->len = (uint8_t)s.n;
-        memcpy(m->s, s.p, s.n);
+    if (m) {
+        m->k0 = k0;
+        m->k1 = k1;
         m->ip = *ip;
         m->a = *out;
         m->gen = 0;
@@ -757,6 +849,31 @@ int fl_enrich_batch(fl_enricher *e, struct fl_batch *b, struct fl_error *err)
     return FL_OK;
 }
 
+/* ---- test hooks ------------------------------------------------------------ */
+
+uint32_t fl__enrich_cache_set(const struct fl_ip *ip)
+{
+    uint64_t k0, k1;
+    memcpy(&k0, ip->b, 8);
+    memcpy(&k1, ip->b + 8, 8);
+    return cache_set(k0, k1);
+}
+
+uint32_t fl__enrich_memo_slot(const char *s, size_t n)
+{
+    if (!n || n > MEMO_TEXT)
+        return UINT32_MAX;
+    struct fl_batch fake = {.arena = (char *)s, .arena_cap = n}; /* forces the copying path */
+    uint64_t k0, k1;
+    memo_key(&fake, s, n, &k0, &k1);
+    return memo_hash(k0, k1);
+}
+
+void fl__enrich_set_uncached(fl_enricher *e, bool on)
+{
+    e->uncached = on;
+}
+
 /* ---- single lookups ------------------------------------------------------ */
 
 int fl_enrich_lookup(fl_enricher *e, const struct fl_ip *ip, struct fl_enrich_info *out)
@@ -806,4 +923,5 @@ void fl_enricher_sources(const fl_enricher *e, struct fl_enrich_sources *out)
         out->intel_entries += e->intel[i].st.entries;
     out->lookups = e->lookups;
     out->misses = e->misses;
+    out->memo_hits = e->memo_hits;
 }

@@ -46,6 +46,12 @@ struct fl__rmap_item {
 struct fl__rmap_builder {
     struct fl__rmap_item *it;
     size_t n, cap, limit;
+    /* scratch of fl__rmap_build (the swept ranges) */
+    struct fl__rmap_item *out;
+    size_t out_cap;
+    /* keep both buffers across builds (one builder serving many maps: the
+     * pages are touched once, not once per map) */
+    bool keep;
 };
 struct fl__r4 {
     uint32_t lo, hi, val;       /* one IPv4 range (host order): one cache line */
@@ -61,11 +67,15 @@ struct fl__rmap {
 };
 void fl__rmap_builder_init(struct fl__rmap_builder *b, size_t limit);
 void fl__rmap_builder_free(struct fl__rmap_builder *b);
+/* Make room for n items in all (an estimate: memory is only reserved, its
+ * pages are touched as items arrive; growing by doubling would copy). */
+int fl__rmap_builder_reserve(struct fl__rmap_builder *b, size_t n);
 int fl__rmap_add_cidr(struct fl__rmap_builder *b, const struct fl_cidr *c,
                       uint32_t val, uint32_t prio);
 int fl__rmap_add_range(struct fl__rmap_builder *b, fl_u128 lo, fl_u128 hi,
                        uint32_t val, uint32_t prio);
-/* Flatten the items into m (the builder is emptied). */
+/* Flatten the items into m (the builder is emptied; its memory is freed
+ * unless b->keep). */
 int fl__rmap_build(struct fl__rmap_builder *b, struct fl__rmap *m);
 void fl__rmap_free(struct fl__rmap *m);
 /* Value of the range containing ip, 0 if none. */
@@ -181,5 +191,13 @@ struct fl__cloud_svcs {
 int fl__cloud_ranges_load(const char *path, enum fl_cloud_ranges_kind kind,
                           struct fl__rmap_builder *b, struct fl__strpool *pool,
                           struct fl__cloud_svcs *svcs, struct fl_error *err);
+
+/* ---- test hooks (enrich.c) ------------------------------------------------
+ * Where an address lands in the address cache and a text in the memo (to
+ * build colliding inputs), and a switch that resolves every address from
+ * scratch (the reference the cached path must equal). */
+uint32_t fl__enrich_cache_set(const struct fl_ip *ip);
+uint32_t fl__enrich_memo_slot(const char *s, size_t n);
+void fl__enrich_set_uncached(fl_enricher *e, bool on);
 
 #endif

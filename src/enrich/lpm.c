@@ -24,8 +24,23 @@ void fl__rmap_builder_init(struct fl__rmap_builder *b, size_t limit)
 void fl__rmap_builder_free(struct fl__rmap_builder *b)
 {
     fl_free(b->it);
-    b->it = NULL;
-    b->n = b->cap = 0;
+    fl_free(b->out);
+    b->it = b->out = NULL;
+    b->n = b->cap = b->out_cap = 0;
+}
+
+int fl__rmap_builder_reserve(struct fl__rmap_builder *b, size_t n)
+{
+    if (n > b->limit)
+        n = b->limit;
+    if (n <= b->cap)
+        return FL_OK;
+    struct fl__rmap_item *it = fl_realloc(b->it, n * sizeof *it);
+    if (!it)
+        return FL_ENOMEM;
+    b->it = it;
+    b->cap = n;
+    return FL_OK;
 }
 
 int fl__rmap_add_range(struct fl__rmap_builder *b, fl_u128 lo, fl_u128 hi,
@@ -70,7 +85,7 @@ static int item_cmp(const void *a, const void *b)
     return 0;
 }
 
-/* Output of the sweep, before the v4/v6 split. */
+/* Output of the sweep, before the v4/v6 split (in the builder's scratch). */
 struct outv {
     struct fl__rmap_item *r;
     size_t n, cap;
@@ -84,7 +99,7 @@ static int emit(struct outv *o, fl_u128 lo, fl_u128 hi, uint32_t val)
         o->r[o->n - 1].hi = hi; /* merge touching ranges of one value */
         return FL_OK;
     }
-    if (o->n == o->cap) {
+    if (FL_UNLIKELY(o->n == o->cap)) {
         size_t cap = o->cap ? o->cap * 2 : 256;
         struct fl__rmap_item *r = fl_realloc(o->r, cap * sizeof *r);
         if (!r)
@@ -107,7 +122,19 @@ int fl__rmap_build(struct fl__rmap_builder *b, struct fl__rmap *m)
 {
     memset(m, 0, sizeof *m);
     int rc = FL_OK;
-    struct outv o = {0};
+    /* the output has at most 2n + 1 ranges, usually about n: start at n */
+    struct outv o = {b->out, 0, b->out_cap};
+    b->out = NULL;
+    if (o.cap < b->n + 1) {
+        struct fl__rmap_item *r = fl_realloc(o.r, (b->n + 1) * sizeof *r);
+        if (!r) {
+            fl_free(o.r);
+            fl__rmap_builder_free(b);
+            return FL_ENOMEM;
+        }
+        o.r = r;
+        o.cap = b->n + 1;
+    }
     struct frame *st = NULL;
     size_t sp = 0;
     /* Sources that come sorted (range CSV files, MMDB tree walks) skip the
@@ -183,8 +210,11 @@ int fl__rmap_build(struct fl__rmap_builder *b, struct fl__rmap *m)
         rc = split_store(m, &o);
 out:
     fl_free(st);
-    fl_free(o.r);
-    fl__rmap_builder_free(b);
+    b->out = o.r;
+    b->out_cap = o.cap;
+    b->n = 0;
+    if (!b->keep)
+        fl__rmap_builder_free(b);
     if (rc)
         fl__rmap_free(m);
     return rc;
