@@ -230,6 +230,13 @@ struct fl_detect_rule_result {
     double seconds;
     int rc;                  /* FL_OK or the rule's error */
     const char *error;       /* message when rc != FL_OK */
+    /* cost (flowsift detect --timing): CPU seconds of the process (user +
+     * sys, every thread) while the rule ran, dataset rows its queries read
+     * (after pruning; a shared scan counts once, for the rule that started
+     * it) and the number of queries it ran */
+    double cpu_seconds;
+    uint64_t rows_read;
+    uint64_t queries;
 };
 
 struct fl_detect_opts {
@@ -247,6 +254,8 @@ struct fl_detect_opts {
     uint64_t memory;             /* query memory budget; 0 = default */
     void (*on_rule)(void *ctx, const struct fl_detect_rule_result *r);
     void *ctx;
+    bool timing;                 /* fill rows_read in the rule results (costs a
+                                  * footer-only EXPLAIN per query) */
 };
 
 struct fl_detect_totals {

@@ -48,6 +48,7 @@ static int parse_dur(const char *s, int64_t *out)
 
 struct dctx {
     bool quiet;
+    bool timing;
 };
 
 static void on_rule(void *ctx, const struct fl_detect_rule_result *r)
@@ -66,6 +67,9 @@ static void on_rule(void *ctx, const struct fl_detect_rule_result *r)
            (unsigned long long)r->hits, (unsigned long long)r->new_findings, (unsigned long long)r->updated,
            (unsigned long long)r->suppressed, (unsigned long long)r->notified,
            r->capped ? " (capped)" : "", r->seconds);
+    if (d->timing)
+        printf("  timing %-27s wall %8.3f s  cpu %8.3f s  rows read %llu  queries %llu\n", r->rule, r->seconds,
+               r->cpu_seconds, (unsigned long long)r->rows_read, (unsigned long long)r->queries);
 }
 
 #define DETECT_USAGE                                                                                   \
@@ -84,6 +88,7 @@ static void on_rule(void *ctx, const struct fl_detect_rule_result *r)
     "  --notify SINK       webhook:URL | slack:URL | syslog+udp://host:port | syslog+tcp://host:port\n" \
     "                      with optional ,retries=N,backoff=MS,timeout=MS\n"                           \
     "  --home DIR          dataset root\n"                                                             \
+    "  --timing            per rule: wall and CPU seconds, dataset rows read, queries run\n"     \
     "  -q, --quiet         only the summary line\n"
 
 static int detect_main(int argc, char **argv)
@@ -97,7 +102,7 @@ static int detect_main(int argc, char **argv)
     struct fl_sink sinks[8];
     int ns = 0;
     bool have_from = false, have_to = false;
-    struct dctx d = {false};
+    struct dctx d = {false, false};
     struct fl_error err;
     fl_error_clear(&err);
     const char *envnow = getenv("FLOWSIFT_NOW");
@@ -139,6 +144,8 @@ static int detect_main(int argc, char **argv)
             if (fl_sink_parse(argv[++i], &sinks[ns], &err) != FL_OK)
                 return cli_usage_error("detect", "--notify: %s", err.msg);
             ns++;
+        } else if (strcmp(a, "--timing") == 0) {
+            d.timing = true;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             d.quiet = true;
         } else {
@@ -173,6 +180,7 @@ static int detect_main(int argc, char **argv)
     o.n_sinks = ns;
     o.on_rule = on_rule;
     o.ctx = &d;
+    o.timing = d.timing;
     struct fl_detect_totals t;
     int rc = fl_detect_run(&o, &t, &err);
     fl_config_free(cfg);

@@ -149,6 +149,7 @@ struct conn {
     int64_t port;
     int64_t ts;
     double bytes;
+    int64_t records; /* flow records with this start */
     int sources; /* distinct regular sources of dst over the range */
     int popular; /* distinct sources of dst (all traffic) when > max_sources */
 };
@@ -182,6 +183,10 @@ int fl__det_beacon(struct det_ctx *c)
     pc.rule = &pr;
     fl_query_result *pop = NULL;
     int prc = fl__det_query(&pc, NULL, c->from, c->to, &pop);
+    c->queries = pc.queries;
+    c->rows_read = pc.rows_read;
+    c->explain_wall = pc.explain_wall;
+    c->explain_cpu = pc.explain_cpu;
     fl_free(psql);
     FL_TRY(prc);
     fl_query_result *res = NULL;
@@ -210,8 +215,29 @@ int fl__det_beacon(struct det_ctx *c)
         v[i].ts = q.i;
         fl_query_result_cell(res, i, 4, &q);
         v[i].bytes = q.type == FL_QT_BIGINT ? (double)q.i : q.type == FL_QT_DOUBLE ? q.d : 0;
+        fl_query_result_cell(res, i, 5, &q);
+        v[i].records = q.type == FL_QT_BIGINT ? q.i : 0;
     }
     fl_query_result_free(res);
+    /* the query's pair filter is a superset: keep the pairs with at least
+     * min_connections distinct start times (one row each) and fewer than
+     * 86400 records over the range */
+    size_t kept = 0;
+    for (size_t g0 = 0; g0 < rows && rc == FL_OK;) {
+        size_t g1 = g0 + 1;
+        int64_t recs = v[g0].records;
+        while (g1 < rows && strcmp(v[g1].src, v[g0].src) == 0 && strcmp(v[g1].dst, v[g0].dst) == 0 &&
+               v[g1].port == v[g0].port)
+            recs += v[g1++].records;
+        if ((double)(g1 - g0) >= min_conns && recs < 86400) {
+            if (kept != g0)
+                memmove(&v[kept], &v[g0], (g1 - g0) * sizeof *v);
+            kept += g1 - g0;
+        }
+        g0 = g1;
+    }
+    if (rc == FL_OK)
+        rows = kept;
     /* mark rows whose destination is popular */
     size_t np = fl_query_result_rows(pop);
     for (size_t i = 0; i < rows && rc == FL_OK && np; i++) {

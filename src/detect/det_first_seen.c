@@ -9,6 +9,8 @@
  * order; re-evaluating a bucket sees the key's first_seen >= the bucket and
  * fires again, so repeated runs give the same hits.
  */
+#include <stdlib.h>
+
 #include "detect/detect_int.h"
 
 static int64_t dur_param(const struct fl_rule *r, const char *name, int64_t def)
@@ -18,6 +20,28 @@ static int64_t dur_param(const struct fl_rule *r, const char *name, int64_t def)
     if (t && fl__det_parse_duration(t, &v) == FL_OK)
         return v;
     return def;
+}
+
+/* A candidate: one result row (key, bucket). */
+struct cand {
+    size_t off;  /* key text in the pool */
+    size_t row;
+    int64_t bucket, first, last;
+};
+
+/* qsort has no context argument; detection runs one rule at a time per thread */
+static _Thread_local const char *sort_pool;
+
+/* Candidates by key, then bucket, then row order. */
+static int cmp_cand(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+    int c = strcmp(sort_pool + x->off, sort_pool + y->off);
+    if (c)
+        return c;
+    if (x->bucket != y->bucket)
+        return x->bucket < y->bucket ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
 }
 
 int fl__det_first_seen(struct det_ctx *c)
@@ -32,19 +56,50 @@ int fl__det_first_seen(struct det_ctx *c)
         hist = c->from;
     fl_query_result *res = NULL;
     FL_TRY(fl__det_query(c, NULL, c->from, c->to, &res));
-    /* all rows become candidate hits; then keep the new ones */
-    struct det_hits all = {0};
-    struct det_hits *saved = c->out;
-    c->out = &all;
-    int rc = fl__det_result_hits(c, res);
-    c->out = saved;
-    fl_query_result_free(res);
-    if (rc != FL_OK) {
-        fl__det_hits_free(&all);
-        return rc;
+    /* every row is a candidate: its key (text, in one pool), bucket and
+     * span; evidence is built only for the rows that fire */
+    struct det_cols dc;
+    int rc = fl__det_cols(c, res, &dc);
+    size_t rows = fl_query_result_rows(res);
+    if (rc == FL_OK && rows > DET_CANDIDATES_MAX)
+        rc = fl_error_set(c->err, FL_ELIMIT, "rule %s: more than %d candidate keys in one run", r->id,
+                          DET_CANDIDATES_MAX);
+    struct cand *cv = rc == FL_OK ? fl_calloc(rows ? rows : 1, sizeof *cv) : NULL;
+    size_t *sel = rc == FL_OK ? fl_calloc(rows ? rows : 1, sizeof *sel) : NULL;
+    size_t nsel = 0;
+    struct fl_buf pool, key, json;
+    fl_buf_init(&pool, (size_t)1 << 30); /* key bytes */
+    fl_buf_init(&key, 8192);
+    fl_buf_init(&json, 16384);
+    if (rc == FL_OK && (!cv || !sel))
+        rc = fl_error_set(c->err, FL_ENOMEM, "out of memory (%zu candidate keys)", rows);
+    for (size_t i = 0; i < rows && rc == FL_OK; i++) {
+        rc = fl__det_row_entity(r, res, i, dc.ent, &key, &json);
+        if (rc == FL_OK) {
+            cv[i].off = pool.len;
+            cv[i].row = i;
+            fl__det_row_span(c, res, i, &dc, &cv[i].bucket, &cv[i].first, &cv[i].last);
+            rc = fl_buf_add(&pool, key.p, key.len + 1); /* with its NUL */
+        }
+        if (rc != FL_OK)
+            rc = fl_error_set(c->err, rc, "rule %s: candidate keys: %s", r->id, fl_strerror(rc));
+    }
+    fl_buf_free(&key);
+    fl_buf_free(&json);
+    /* one look-up and at most one write per key: the candidates sorted by
+     * key then bucket (B-tree locality too); a key's buckets are applied in
+     * time order as the row-by-row version did */
+    if (rc == FL_OK && rows > 1) {
+        sort_pool = pool.p;
+        qsort(cv, rows, sizeof *cv, cmp_cand);
+        sort_pool = NULL;
     }
     fl_stmt *get = NULL, *put = NULL;
-    rc = fl_state_begin(c->st, c->err);
+    /* the set can be large: a bigger page cache for this connection */
+    if (rc == FL_OK)
+        rc = fl_state_exec(c->st, "PRAGMA cache_size = -65536", c->err);
+    if (rc == FL_OK)
+        rc = fl_state_begin(c->st, c->err);
     if (rc == FL_OK)
         rc = fl_stmt_prepare(c->st, "SELECT first_seen, last_seen FROM first_seen WHERE rule = ? AND entity = ?",
                              &get, c->err);
@@ -53,10 +108,13 @@ int fl__det_first_seen(struct det_ctx *c)
                              "INSERT INTO first_seen(rule, entity, first_seen, last_seen) VALUES(?1, ?2, ?3, ?4) "
                              "ON CONFLICT(rule, entity) DO UPDATE SET first_seen = ?3, last_seen = ?4",
                              &put, c->err);
-    for (size_t i = 0; i < all.n && rc == FL_OK; i++) {
-        struct det_hit *h = &all.v[i];
+    for (size_t g0 = 0; g0 < rows && rc == FL_OK;) {
+        const char *ent = pool.p + cv[g0].off;
+        size_t g1 = g0 + 1;
+        while (g1 < rows && strcmp(pool.p + cv[g1].off, ent) == 0)
+            g1++;
         fl_stmt_bind_text(get, 1, r->id, strlen(r->id));
-        fl_stmt_bind_text(get, 2, h->entity, strlen(h->entity));
+        fl_stmt_bind_text(get, 2, ent, strlen(ent));
         int s = fl_stmt_step(get, c->err);
         bool known = s == 1;
         int64_t fs = known ? fl_stmt_i64(get, 0) : 0, ls = known ? fl_stmt_i64(get, 1) : 0;
@@ -65,35 +123,45 @@ int fl__det_first_seen(struct det_ctx *c)
             rc = s;
             break;
         }
-        bool fresh;
-        int64_t nfs, nls;
-        if (!known || ls < h->bucket - lookback) { /* never, or not within the lookback */
-            fresh = true;
-            nfs = h->first_seen;
-            nls = h->last_seen;
-        } else if (fs >= h->bucket) { /* first seen in this bucket (again) or later */
-            fresh = true;
-            nfs = h->first_seen;
-            nls = FL_MAX(ls, h->last_seen);
-        } else {
-            fresh = false;
-            nfs = fs;
-            nls = FL_MAX(ls, h->last_seen);
+        bool dirty = false;
+        for (size_t k = g0; k < g1; k++) {
+            const struct cand *h = &cv[k];
+            bool fresh;
+            int64_t nfs, nls;
+            if (!known || ls < h->bucket - lookback) { /* never, or not within the lookback */
+                fresh = true;
+                nfs = h->first;
+                nls = h->last;
+            } else if (fs >= h->bucket) { /* first seen in this bucket (again) or later */
+                fresh = true;
+                nfs = h->first;
+                nls = FL_MAX(ls, h->last);
+            } else {
+                fresh = false;
+                nfs = fs;
+                nls = FL_MAX(ls, h->last);
+            }
+            dirty |= !known || nfs != fs || nls != ls;
+            known = true;
+            fs = nfs;
+            ls = nls;
+            if (fresh && h->bucket >= hist + warmup)
+                sel[nsel++] = h->row;
         }
-        fl_stmt_bind_text(put, 1, r->id, strlen(r->id));
-        fl_stmt_bind_text(put, 2, h->entity, strlen(h->entity));
-        fl_stmt_bind_i64(put, 3, nfs);
-        fl_stmt_bind_i64(put, 4, nls);
-        s = fl_stmt_step(put, c->err);
-        fl_stmt_reset(put);
-        if (s < 0) {
-            rc = s;
-            break;
+        if (dirty) {
+            fl_stmt_bind_text(put, 1, r->id, strlen(r->id));
+            fl_stmt_bind_text(put, 2, ent, strlen(ent));
+            fl_stmt_bind_i64(put, 3, fs);
+            fl_stmt_bind_i64(put, 4, ls);
+            s = fl_stmt_step(put, c->err);
+            fl_stmt_reset(put);
+            if (s < 0)
+                rc = s;
         }
-        if (fresh && h->bucket >= hist + warmup)
-            rc = fl__det_hit_add(c->out, h->bucket, h->entity, h->entity_json, h->first_seen,
-                                 h->last_seen, h->count, h->severity, h->evidence, h->tags);
+        g0 = g1;
     }
+    if (rc == FL_OK && nsel)
+        rc = fl__det_result_hits_rows(c, res, &dc, sel, nsel);
     fl_stmt_finalize(get);
     fl_stmt_finalize(put);
     if (rc == FL_OK) {
@@ -112,6 +180,9 @@ int fl__det_first_seen(struct det_ctx *c)
         rc = fl_state_commit(c->st, c->err);
     else
         fl_state_rollback(c->st);
-    fl__det_hits_free(&all);
+    fl_free(cv);
+    fl_free(sel);
+    fl_buf_free(&pool);
+    fl_query_result_free(res);
     return rc;
 }

@@ -11,6 +11,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "detect/detect_int.h"
@@ -118,6 +119,57 @@ int fl__det_entity(const struct fl_rule *r, const char *const *vals, struct fl_b
     return FL_OK;
 }
 
+/* ---- cost accounting ------------------------------------------------------- */
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of the process so far (user + sys, every thread). */
+static double cpu_now(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Rows a query reads, from its footer-only EXPLAIN ("Read: N row groups,
+ * M rows, ..."); the time it takes is kept apart from the rule's. */
+static void count_rows(struct det_ctx *c, const char *sql, const struct fl_query_opts *qo)
+{
+    double w0 = mono(), c0 = cpu_now();
+    size_t n = strlen(sql);
+    char *ex = fl_malloc(n + 9);
+    if (ex) {
+        memcpy(ex, "EXPLAIN ", 8);
+        memcpy(ex + 8, sql, n + 1);
+        fl_query_result *res = NULL;
+        struct fl_error e;
+        fl_error_clear(&e);
+        if (fl_query_run(ex, qo, &res, &e) == FL_OK) {
+            for (size_t i = 0; i < fl_query_result_rows(res); i++) {
+                struct fl_qcell q;
+                fl_query_result_cell(res, i, 0, &q);
+                char line[256];
+                size_t k = FL_MIN(q.s.n, sizeof line - 1);
+                memcpy(line, q.s.p, k);
+                line[k] = 0;
+                unsigned long long rgs, rows;
+                if (q.type == FL_QT_VARCHAR && sscanf(line, "Read: %llu row groups, %llu rows", &rgs, &rows) == 2)
+                    c->rows_read += rows;
+            }
+        }
+        fl_query_result_free(res);
+        fl_free(ex);
+    }
+    c->explain_wall += mono() - w0;
+    c->explain_cpu += cpu_now() - c0;
+}
+
 /* ---- running SQL ----------------------------------------------------------- */
 int fl__det_query(struct det_ctx *c, const char *sql_template, int64_t from, int64_t to,
                   fl_query_result **out)
@@ -136,6 +188,9 @@ int fl__det_query(struct det_ctx *c, const char *sql_template, int64_t from, int
         qo.now_set = true;
         qo.memory = c->memory;
         rc = fl_query_run(sql, &qo, out, c->err);
+        c->queries++;
+        if (rc == FL_OK && c->timing)
+            count_rows(c, sql, &qo);
     }
     fl_free(sql);
     return rc;
@@ -174,78 +229,100 @@ static int json_cell(struct fl_buf *b, const struct fl_qcell *q)
     }
 }
 
-int fl__det_result_hits(struct det_ctx *c, const fl_query_result *res)
+int fl__det_cols(struct det_ctx *c, const fl_query_result *res, struct det_cols *dc)
 {
     const struct fl_rule *r = c->rule;
     int nc = fl_query_result_cols(res);
-    int ent_col[FL_RULE_MAX_ENTITY];
-    int c_bucket = -1, c_first = -1, c_last = -1, c_count = -1, c_sev = -1;
+    dc->bucket = dc->first = dc->last = dc->count = dc->sev = -1;
     for (int i = 0; i < r->n_entity; i++) {
-        ent_col[i] = -1;
+        dc->ent[i] = -1;
         for (int k = 0; k < nc; k++)
             if (strcmp(fl_query_result_name(res, k), r->entity[i]) == 0)
-                ent_col[i] = k;
-        if (ent_col[i] < 0)
+                dc->ent[i] = k;
+        if (dc->ent[i] < 0)
             return fl_error_set(c->err, FL_EINVAL, "rule %s: result has no entity column '%s'", r->id,
                                 r->entity[i]);
     }
     for (int k = 0; k < nc; k++) {
         const char *n = fl_query_result_name(res, k);
         if (strcmp(n, "bucket") == 0)
-            c_bucket = k;
+            dc->bucket = k;
         else if (strcmp(n, "first_seen") == 0)
-            c_first = k;
+            dc->first = k;
         else if (strcmp(n, "last_seen") == 0)
-            c_last = k;
+            dc->last = k;
         else if (strcmp(n, "hit_count") == 0)
-            c_count = k;
+            dc->count = k;
         else if (strcmp(n, "severity") == 0)
-            c_sev = k;
+            dc->sev = k;
     }
+    return FL_OK;
+}
+
+void fl__det_row_span(struct det_ctx *c, const fl_query_result *res, size_t row,
+                      const struct det_cols *dc, int64_t *bucket_out, int64_t *first_out,
+                      int64_t *last_out)
+{
+    const struct fl_rule *r = c->rule;
+    struct fl_qcell q;
+    bool ok;
+    int64_t bucket = c->from;
+    if (dc->bucket >= 0) {
+        fl_query_result_cell(res, row, dc->bucket, &q);
+        int64_t b = cell_seconds(&q, &ok);
+        if (ok)
+            bucket = b - (((b % r->window_s) + r->window_s) % r->window_s);
+    }
+    int64_t first = bucket, last = bucket + r->window_s - 1;
+    if (dc->first >= 0) {
+        fl_query_result_cell(res, row, dc->first, &q);
+        int64_t v = cell_seconds(&q, &ok);
+        if (ok)
+            first = v;
+    }
+    if (dc->last >= 0) {
+        fl_query_result_cell(res, row, dc->last, &q);
+        int64_t v = cell_seconds(&q, &ok);
+        if (ok)
+            last = v;
+    }
+    if (dc->bucket < 0 && dc->first >= 0) /* no bucket: the bucket of first_seen */
+        bucket = first - (((first % r->window_s) + r->window_s) % r->window_s);
+    *bucket_out = bucket;
+    *first_out = first;
+    *last_out = last;
+}
+
+int fl__det_result_hits_rows(struct det_ctx *c, const fl_query_result *res, const struct det_cols *dc,
+                             const size_t *sel, size_t nsel)
+{
+    const struct fl_rule *r = c->rule;
+    int nc = fl_query_result_cols(res);
     struct fl_buf key, json, ev, tags;
     fl_buf_init(&key, 8192);
     fl_buf_init(&json, 16384);
     fl_buf_init(&ev, DET_EVIDENCE_MAX);
     fl_buf_init(&tags, 1024);
     int rc = FL_OK;
-    size_t rows = fl_query_result_rows(res);
-    for (size_t row = 0; row < rows && rc == FL_OK; row++) {
+    size_t rows = sel ? nsel : fl_query_result_rows(res);
+    for (size_t ri = 0; ri < rows && rc == FL_OK; ri++) {
+        size_t row = sel ? sel[ri] : ri;
         struct fl_qcell q;
-        rc = fl__det_row_entity(r, res, row, ent_col, &key, &json);
+        rc = fl__det_row_entity(r, res, row, dc->ent, &key, &json);
         if (rc != FL_OK)
             break;
         bool ok;
-        int64_t bucket = c->from;
-        if (c_bucket >= 0) {
-            fl_query_result_cell(res, row, c_bucket, &q);
-            int64_t b = cell_seconds(&q, &ok);
-            if (ok)
-                bucket = b - (((b % r->window_s) + r->window_s) % r->window_s);
-        }
-        int64_t first = bucket, last = bucket + r->window_s - 1, count = 1;
-        if (c_first >= 0) {
-            fl_query_result_cell(res, row, c_first, &q);
-            int64_t v = cell_seconds(&q, &ok);
-            if (ok)
-                first = v;
-        }
-        if (c_last >= 0) {
-            fl_query_result_cell(res, row, c_last, &q);
-            int64_t v = cell_seconds(&q, &ok);
-            if (ok)
-                last = v;
-        }
-        if (c_bucket < 0 && c_first >= 0) /* no bucket: the bucket of first_seen */
-            bucket = first - (((first % r->window_s) + r->window_s) % r->window_s);
-        if (c_count >= 0) {
-            fl_query_result_cell(res, row, c_count, &q);
+        int64_t bucket, first, last, count = 1;
+        fl__det_row_span(c, res, row, dc, &bucket, &first, &last);
+        if (dc->count >= 0) {
+            fl_query_result_cell(res, row, dc->count, &q);
             int64_t v = cell_seconds(&q, &ok);
             if (ok && v > 0)
                 count = v;
         }
         int sev = r->severity;
-        if (c_sev >= 0) {
-            fl_query_result_cell(res, row, c_sev, &q);
+        if (dc->sev >= 0) {
+            fl_query_result_cell(res, row, dc->sev, &q);
             if (q.type == FL_QT_VARCHAR && q.s.n < 16) {
                 char sb[16];
                 memcpy(sb, q.s.p, q.s.n);
@@ -300,6 +377,13 @@ int fl__det_result_hits(struct det_ctx *c, const fl_query_result *res)
     return rc;
 }
 
+int fl__det_result_hits(struct det_ctx *c, const fl_query_result *res)
+{
+    struct det_cols dc;
+    FL_TRY(fl__det_cols(c, res, &dc));
+    return fl__det_result_hits_rows(c, res, &dc, NULL, 0);
+}
+
 static int run_sql_rule(struct det_ctx *c)
 {
     fl_query_result *res = NULL;
@@ -331,13 +415,6 @@ static int64_t floor_to(int64_t t, int64_t w)
     return t - m;
 }
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int fl_detect_run(const struct fl_detect_opts *o, struct fl_detect_totals *out,
                   struct fl_error *err)
 {
@@ -358,7 +435,8 @@ int fl_detect_run(const struct fl_detect_opts *o, struct fl_detect_totals *out,
         struct fl_detect_rule_result rr;
         memset(&rr, 0, sizeof rr);
         rr.rule = r->id;
-        double t0 = mono();
+        double t0 = mono(), cpu0 = cpu_now();
+        struct det_ctx c = {r, o->config, o->home, st, 0, 0, now, o->memory, NULL, NULL, o->timing, 0, 0, 0, 0};
         int64_t w = r->window_s, wm = 0, hist = 0;
         struct fl_error e;
         fl_error_clear(&e);
@@ -385,7 +463,10 @@ int fl_detect_run(const struct fl_detect_opts *o, struct fl_detect_totals *out,
                 hist = from;
             /* the history start must be known to detectors with warm-up */
             rrc = fl__det_watermark_set(st, r->id, wm, hist, now, &e);
-            struct det_ctx c = {r, o->config, o->home, st, from, to, now, o->memory, &hits, &e};
+            c.from = from;
+            c.to = to;
+            c.out = &hits;
+            c.err = &e;
             if (rrc == FL_OK)
                 rrc = run_rule(&c);
             struct det_store_result sr;
@@ -405,7 +486,10 @@ int fl_detect_run(const struct fl_detect_opts *o, struct fl_detect_totals *out,
         fl__det_hits_free(&hits);
         rr.rc = rrc;
         rr.error = rrc != FL_OK ? e.msg : NULL;
-        rr.seconds = mono() - t0;
+        rr.seconds = mono() - t0 - c.explain_wall;
+        rr.cpu_seconds = cpu_now() - cpu0 - c.explain_cpu;
+        rr.queries = c.queries;
+        rr.rows_read = c.rows_read;
         tot.rules++;
         if (rrc != FL_OK)
             tot.rules_failed++;

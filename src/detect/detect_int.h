@@ -18,6 +18,7 @@
 #define DET_SQL_MAX (64u << 10)        /* substituted SQL text */
 #define DET_TEST_ROWS_MAX 200000       /* expanded flow rows per test case */
 #define DET_HITS_MAX 1000000           /* hits per rule per run */
+#define DET_CANDIDATES_MAX 16000000    /* first_seen candidate keys per run */
 #define DET_EVIDENCE_KEEP 10           /* evidence rows kept per finding */
 #define DET_EVIDENCE_MAX 4096          /* bytes of one evidence row */
 
@@ -106,6 +107,10 @@ struct det_ctx {
     uint64_t memory;
     struct det_hits *out;
     struct fl_error *err;
+    /* cost accounting (--timing): queries run, rows they read */
+    bool timing;
+    uint64_t queries, rows_read;
+    double explain_wall, explain_cpu; /* time spent counting rows (not the rule's) */
 };
 
 /* Run SQL (with placeholders) through the query engine. */
@@ -115,6 +120,17 @@ int fl__det_query(struct det_ctx *c, const char *sql_template, int64_t from,
  * "bucket", "first_seen", "last_seen", "hit_count", "severity" special,
  * the rest evidence. */
 int fl__det_result_hits(struct det_ctx *c, const fl_query_result *r);
+/* The same in steps: the special columns of a result, a row's bucket and
+ * activity span, and hits for the rows sel[0..nsel) (sel NULL: every row). */
+struct det_cols {
+    int ent[FL_RULE_MAX_ENTITY];
+    int bucket, first, last, count, sev; /* -1 = absent */
+};
+int fl__det_cols(struct det_ctx *c, const fl_query_result *res, struct det_cols *dc);
+void fl__det_row_span(struct det_ctx *c, const fl_query_result *res, size_t row,
+                      const struct det_cols *dc, int64_t *bucket, int64_t *first, int64_t *last);
+int fl__det_result_hits_rows(struct det_ctx *c, const fl_query_result *res, const struct det_cols *dc,
+                             const size_t *sel, size_t nsel);
 /* A rule parameter as number / text, or the default. */
 double fl__det_param_num(const struct fl_rule *r, const char *name, double def);
 const char *fl__det_param_text(const struct fl_rule *r, const char *name, const char *def);

@@ -265,18 +265,32 @@ static int detector_sql(const struct fl_rule *r, struct fl_buf *b)
     case FL_DET_SCAN: {
         bool horiz = strcmp(fl__det_param_text(r, "mode", "vertical"), "horizontal") == 0;
         const char *fan = horiz ? "dstaddr" : "dstport";
+        const char *other = horiz ? "dstport" : "dstaddr";
+        double w = fl__det_param_num(r, "failure_weight", 1.0);
+        double thr = fl__det_param_num(r, horiz ? "min_hosts" : "min_ports", horiz ? 25 : 15);
+        /* The distinct counting is the expensive part, so it only sees the
+         * buckets, sources and {port | host} that can reach the threshold:
+         * fanout <= rows and failed <= fanout, so fanout + w x failed <=
+         * rows x max(1, 1 + w).  The pre-filter keeps a superset of the
+         * qualifying groups' rows (a key collision only keeps more), so the
+         * result is the one of the plain aggregation. */
+        const char *where = "start >= :window_start AND start < :window_end "
+                            "AND log_status = 'OK' AND srcaddr IS NOT NULL AND NOT :known_scanner(srcaddr)";
         return fl_buf_printf(
             b,
             "SELECT :bucket AS bucket, %s, COUNT(DISTINCT %s) AS fanout, "
             "COUNT(DISTINCT CASE WHEN action = 'REJECT' THEN %s END) AS failed, "
             "COUNT(*) AS hit_count, MIN(start) AS first_seen, MAX(\"end\") AS last_seen, "
             "MIN(dstport) AS min_port, MAX(dstport) AS max_port "
-            "FROM flows WHERE start >= :window_start AND start < :window_end "
-            "AND log_status = 'OK' AND srcaddr IS NOT NULL AND NOT :known_scanner(srcaddr) AND (%s) "
+            "FROM flows WHERE %s AND (%s) "
+            "AND concat(CAST(:bucket AS VARCHAR), '|', srcaddr, '|', coalesce(CAST(%s AS VARCHAR), '-')) IN ("
+            "SELECT concat(CAST(b AS VARCHAR), '|', s, '|', coalesce(CAST(o AS VARCHAR), '-')) FROM ("
+            "SELECT :bucket AS b, srcaddr AS s, %s AS o FROM flows WHERE %s AND (%s) "
+            "GROUP BY 1, 2, 3 HAVING COUNT(*) * %.17g >= %.17g)) "
             "GROUP BY %s HAVING COUNT(DISTINCT %s) + %g * COUNT(DISTINCT CASE WHEN action = 'REJECT' "
             "THEN %s END) >= %g",
-            ent, fan, fan, filter, groups, fan, fl__det_param_num(r, "failure_weight", 1.0), fan,
-            fl__det_param_num(r, horiz ? "min_hosts" : "min_ports", horiz ? 25 : 15));
+            ent, fan, fan, where, filter, other, other, where, filter, w > 0 ? 1 + w : 1.0, thr, groups,
+            fan, w, fan, thr);
     }
     case FL_DET_BASELINE:
         return fl_buf_printf(b,
@@ -289,17 +303,23 @@ static int detector_sql(const struct fl_rule *r, struct fl_buf *b)
                              "SELECT :bucket AS bucket, %s, MIN(start) AS first_seen, "
                              "MAX(\"end\") AS last_seen, COUNT(*) AS hit_count, SUM(bytes) AS bytes "
                              "FROM flows WHERE start >= :window_start AND start < :window_end AND (%s) "
-                             "GROUP BY %s ORDER BY 1",
+                             "GROUP BY %s",
                              ent, filter, groups);
     case FL_DET_BEACON:
+        /* The pairs with at least min_connections distinct start times
+         * (and fewer than 86400 records) over the range: the sub-query is
+         * a cheap superset (records >= min_connections, grouped on the
+         * plain columns); det_beacon.c applies the exact condition from
+         * the rows (one per distinct start, `records` per row). */
         return fl_buf_printf(
             b,
-            "SELECT srcaddr, dstaddr, dstport, start, SUM(bytes) AS bytes FROM flows "
+            "SELECT srcaddr, dstaddr, dstport, start, SUM(bytes) AS bytes, COUNT(*) AS records FROM flows "
             "WHERE start >= :window_start AND start < :window_end AND action = 'ACCEPT' AND (%s) "
             "AND concat(srcaddr, '|', dstaddr, '|', CAST(dstport AS VARCHAR)) IN ("
-            "SELECT concat(srcaddr, '|', dstaddr, '|', CAST(dstport AS VARCHAR)) FROM flows "
+            "SELECT concat(s, '|', d, '|', CAST(p AS VARCHAR)) FROM ("
+            "SELECT srcaddr AS s, dstaddr AS d, dstport AS p FROM flows "
             "WHERE start >= :window_start AND start < :window_end AND action = 'ACCEPT' AND (%s) "
-            "GROUP BY 1 HAVING COUNT(DISTINCT start) >= %g AND COUNT(*) < 86400) "
+            "GROUP BY 1, 2, 3 HAVING COUNT(*) >= %.17g)) "
             "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
             filter, filter, fl__det_param_num(r, "min_connections", 12));
     case FL_DET_FLOOD:
