@@ -35,6 +35,8 @@ command -v npm >/dev/null || need+=(npm)
 # alpha-2 country codes to world-atlas's numeric ids (tools/iso3166.mjs)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -f /usr/share/iso-codes/json/iso_3166-1.json ] || need+=(iso-codes)
+# the dashboard API's load test (tests/http/load.t.sh, bench/serve.sh)
+command -v wrk >/dev/null || need+=(wrk)
 if [ ${#need[@]} -gt 0 ]; then
   echo "deps: installing ${need[*]}" >&2
   if [ "$(id -u)" != 0 ]; then echo "deps: need root to apt-get install ${need[*]}" >&2; exit 1; fi

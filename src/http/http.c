@@ -8,6 +8,7 @@
  * bounded growable buffer; every string goes through fl_json_escape.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <stdarg.h>
@@ -38,7 +39,17 @@ struct fl_http {
     char assets[1024];
     unsigned port;
     struct fl__rollup_cache *cache; /* loaded rollup sidecars (rollup.h) */
+    pthread_t warm;                 /* loads them at start */
+    bool warm_started;
+    volatile int stop;
 };
+
+static void *warm_main(void *arg)
+{
+    struct fl_http *h = arg;
+    fl__rollup_warm(h->home[0] ? h->home : NULL, h->cache, &h->stop);
+    return NULL;
+}
 
 struct req {
     char *body;
@@ -775,6 +786,7 @@ int fl_http_start(const struct fl_http_opts *o, fl_http **out, struct fl_error *
         fl_free(h);
         return fl_error_set(err, FL_EIO, "cannot listen on %s (address in use or not local?)", listen);
     }
+    h->warm_started = pthread_create(&h->warm, NULL, warm_main, h) == 0;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     h->port = di ? di->port : ntohs(sa.sin_port);
     *out = h;
@@ -787,6 +799,9 @@ void fl_http_stop(fl_http *h)
 {
     if (!h)
         return;
+    h->stop = 1;
+    if (h->warm_started)
+        pthread_join(h->warm, NULL);
     MHD_stop_daemon(h->d);
     fl__rollup_cache_free(h->cache);
     fl_free(h);

@@ -595,6 +595,7 @@ struct sidecar {
     const struct dhidx *hidx;
     uint32_t n_host;
     const struct dhost *host;
+    uint32_t *gmap;             /* string id -> global id of the cache's dictionary */
     /* cache bookkeeping */
     char *path;
     int64_t size, mtime_ns, ino;
@@ -610,6 +611,7 @@ static void sidecar_free(struct sidecar *s)
     fl_free(s->fname);
     fl_free(s->fname_len);
     fl_free(s->fbytes);
+    fl_free(s->gmap);
     fl_free(s->path);
     fl_free(s);
 }
@@ -762,12 +764,41 @@ static int load_sidecar(const char *path, const struct stat *st, struct sidecar 
 }
 
 /* ---- the cache ------------------------------------------------------------------------ */
+/* The cache keeps loaded sidecars and one dictionary of every string they
+ * hold: each sidecar maps its string ids to global ids once, when loaded,
+ * so a panel aggregates by integer id (dense arrays for the hosts) without
+ * hashing a string per row.  The dictionary only grows; its strings live in
+ * chunks that never move.  Loads take the write lock, panels the read lock
+ * for the whole aggregation. */
 #define CACHE_ENTRIES 8192
+#define GDICT_CAP (32u << 20)
+#define CHUNK (1u << 20)
+struct gstr {
+    const char *p;
+    uint32_t n;
+    uint64_t h;
+};
+struct scratch {               /* top-talker sums, reused across requests */
+    int64_t *fl, *by;
+    uint32_t *bn, *touched;
+    size_t cap;
+    bool busy;
+};
+#define N_SCRATCH 4
 struct fl__rollup_cache {
-    pthread_mutex_t mu;
+    pthread_mutex_t mu;         /* entries and scratch */
+    struct scratch sc[N_SCRATCH];
     struct sidecar **e;
     int n;
     uint64_t bytes, cap, tick;
+    pthread_rwlock_t gl;        /* the dictionary */
+    struct gstr *g;
+    uint32_t n_g, cap_g;
+    uint32_t *gslot;
+    uint32_t gslot_n;
+    char **chunks;
+    uint32_t n_chunks, cap_chunks;
+    size_t chunk_used;
 };
 
 struct fl__rollup_cache *fl__rollup_cache_new(uint64_t cap)
@@ -781,7 +812,9 @@ struct fl__rollup_cache *fl__rollup_cache_new(uint64_t cap)
         return NULL;
     }
     pthread_mutex_init(&c->mu, NULL);
+    pthread_rwlock_init(&c->gl, NULL);
     c->cap = cap ? cap : (512ULL << 20);
+    c->chunk_used = CHUNK;
     return c;
 }
 
@@ -792,8 +825,85 @@ void fl__rollup_cache_free(struct fl__rollup_cache *c)
     for (int i = 0; i < c->n; i++)
         sidecar_free(c->e[i]);
     fl_free(c->e);
+    for (uint32_t i = 0; i < c->n_chunks; i++)
+        fl_free(c->chunks[i]);
+    for (int i = 0; i < N_SCRATCH; i++) {
+        fl_free(c->sc[i].fl);
+        fl_free(c->sc[i].by);
+        fl_free(c->sc[i].bn);
+        fl_free(c->sc[i].touched);
+    }
+    fl_free(c->chunks);
+    fl_free(c->g);
+    fl_free(c->gslot);
+    pthread_rwlock_destroy(&c->gl);
     pthread_mutex_destroy(&c->mu);
     fl_free(c);
+}
+
+/* Global id of a string (write lock held); NONE past the caps. */
+static uint32_t gd_intern(struct fl__rollup_cache *c, const char *p, uint32_t n)
+{
+    uint64_t h = fl_hash_bytes(p, n, 0x5eed);
+    if (!c->gslot || (uint64_t)(c->n_g + 1) * 2 >= c->gslot_n) {
+        uint32_t ns = c->gslot_n ? c->gslot_n * 2 : 4096;
+        uint32_t *sl = fl_calloc(ns, sizeof *sl);
+        if (!sl)
+            return NONE;
+        for (uint32_t i = 0; i < c->n_g; i++) {
+            uint32_t at = (uint32_t)c->g[i].h & (ns - 1);
+            while (sl[at])
+                at = (at + 1) & (ns - 1);
+            sl[at] = i + 1;
+        }
+        fl_free(c->gslot);
+        c->gslot = sl;
+        c->gslot_n = ns;
+    }
+    uint32_t m = c->gslot_n - 1, at = (uint32_t)h & m;
+    for (uint32_t x; (x = c->gslot[at]) != 0; at = (at + 1) & m) {
+        const struct gstr *e = &c->g[x - 1];
+        if (e->h == h && e->n == n && memcmp(e->p, p, n) == 0)
+            return x - 1;
+    }
+    if (n > CHUNK || !grow((void **)&c->g, &c->cap_g, c->n_g, sizeof *c->g, GDICT_CAP))
+        return NONE;
+    if (c->chunk_used + n > CHUNK) {
+        if (!grow((void **)&c->chunks, &c->cap_chunks, c->n_chunks, sizeof *c->chunks, 1u << 16))
+            return NONE;
+        char *ch = fl_malloc(CHUNK);
+        if (!ch)
+            return NONE;
+        c->chunks[c->n_chunks++] = ch;
+        c->chunk_used = 0;
+    }
+    char *dst = c->chunks[c->n_chunks - 1] + c->chunk_used;
+    memcpy(dst, p, n);
+    c->chunk_used += n;
+    c->g[c->n_g] = (struct gstr){dst, n, h};
+    c->gslot[at] = ++c->n_g;
+    return c->n_g - 1;
+}
+
+/* Map a freshly loaded sidecar's strings to global ids. */
+static int build_gmap(struct fl__rollup_cache *c, struct sidecar *s)
+{
+    s->gmap = fl_malloc(((size_t)s->n_str + 1) * sizeof *s->gmap);
+    if (!s->gmap)
+        return FL_ENOMEM;
+    int rc = FL_OK;
+    pthread_rwlock_wrlock(&c->gl);
+    for (uint32_t i = 0; i < s->n_str; i++)
+        if ((s->gmap[i] = gd_intern(c, s->pool + s->off[i], s->off[i + 1] - s->off[i])) == NONE) {
+            rc = FL_ELIMIT;
+            break;
+        }
+    pthread_rwlock_unlock(&c->gl);
+    if (rc != FL_OK) {
+        fl_free(s->gmap);
+        s->gmap = NULL;
+    }
+    return rc;
 }
 
 /* Drop unreferenced entries, least recently used first, until under cap. */
@@ -845,6 +955,10 @@ static int sidecar_get(struct fl__rollup_cache *c, const char *path, struct side
     struct sidecar *s;
     FL_TRY(load_sidecar(path, &st, &s));
     s->refs = -1; /* not cached: sidecar_put frees it */
+    if (c && build_gmap(c, s) != FL_OK) {
+        sidecar_free(s);
+        return FL_ENOTFOUND;
+    }
     if (c) {
         pthread_mutex_lock(&c->mu);
         cache_trim(c, s->n);
@@ -921,6 +1035,64 @@ static void merge_into(struct fl__rollup *r, const struct sidecar *s)
     fl_free(map);
 }
 
+/* Add the rows of a data file read back from disk (files written without
+ * a sidecar: rewritten by a replacement, or older than rollups). */
+static int add_file_rows(struct fl__rollup *r, const char *path)
+{
+    static const int cols[] = {FL_COL_START, FL_COL_ACTION, FL_COL_FLOW_TYPE, FL_COL_DST_SCOPE,
+                               FL_COL_DST_COUNTRY, FL_COL_RULE_NAME, FL_COL_RULE, FL_COL_BYTES,
+                               FL_COL_PACKETS, FL_COL_SRCADDR};
+    fl_pq_reader *pq = NULL;
+    struct fl_error e;
+    int rc = fl_pq_open(&pq, path, &e);
+    if (rc != FL_OK)
+        return rc;
+    struct fl_batch *b = fl_batch_new(0);
+    if (!b) {
+        fl_pq_close(pq);
+        return FL_ENOMEM;
+    }
+    for (int rg = 0; rc == FL_OK && rg < fl_pq_num_row_groups(pq) && !r->broken; rg++) {
+        uint64_t n = fl_pq_rg_rows(pq, rg);
+        for (uint64_t row0 = 0; rc == FL_OK && row0 < n; row0 += b->cap) {
+            fl_batch_reset(b);
+            uint32_t want = (uint32_t)FL_MIN((uint64_t)b->cap, n - row0);
+            int got = fl_pq_read(pq, rg, row0, want, cols, (int)FL_ARRAY_LEN(cols), b, &e);
+            if (got < 0)
+                rc = got;
+            else
+                fl__rollup_add(r, b, NULL, b->n);
+        }
+    }
+    fl_batch_free(b);
+    fl_pq_close(pq);
+    return rc != FL_OK ? rc : r->broken ? FL_ELIMIT : FL_OK;
+}
+
+int fl__rollup_from_file(struct fl__job *j, int64_t run, const char *part, const char *dir,
+                         const char *name, uint64_t bytes, uint64_t rows, struct fl_error *err)
+{
+    char path[FL_PATH_MAX], rdir[FL_PATH_MAX], tmp[FL_PATH_MAX], fin[FL_PATH_MAX];
+    int k = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (k < 0 || (size_t)k >= sizeof path || rollup_dir(j->home, part, rdir, sizeof rdir) != FL_OK)
+        return FL_OK;
+    k = snprintf(tmp, sizeof tmp, "%s/.%s.roll.tmp", rdir, name);
+    if (k < 0 || (size_t)k >= sizeof tmp)
+        return FL_OK;
+    struct fl__rollup *r = fl__rollup_new();
+    struct fl_error e;
+    int rc = r ? add_file_rows(r, path) : FL_ENOMEM;
+    struct dfile f = {name, bytes, rows};
+    if (rc == FL_OK)
+        rc = fl_mkdirs(rdir, &e);
+    if (rc == FL_OK)
+        rc = write_sidecar(r, tmp, &f, 1, &e);
+    fl__rollup_free(r);
+    if (rc != FL_OK || fl__rollup_final(tmp, fin, sizeof fin) != FL_OK)
+        return FL_OK; /* no sidecar: readers use the raw file */
+    return fl_ledger_op_add(j->st, run, FL_OP_RENAME, tmp, fin, err);
+}
+
 /* The sidecar path of data file <part>/<name>. */
 static int sidecar_path(const char *home, const char *part, const char *name, size_t nl,
                         char *buf, size_t cap)
@@ -987,9 +1159,10 @@ int fl__rollup_compact(struct fl__job *j, int64_t run, const char *part, char *c
     bool complete = used && r;
     for (int i = 0; complete && i < n_inputs; i++) {
         struct sidecar *s = find_cover(j->home, part, inputs[i]);
-        if (!s) {
-            complete = false;
-            break;
+        if (!s) { /* no valid sidecar: read the file itself */
+            if (add_file_rows(r, inputs[i]) != FL_OK)
+                complete = false;
+            continue;
         }
         bool dup = false;
         for (int k = 0; k < n_used && !dup; k++)
@@ -1128,21 +1301,13 @@ void fl__rollup_gc(const char *home)
 }
 
 /* ---- answering a panel ----------------------------------------------------------------- */
-struct gstr {                  /* a global string (points into a sidecar) */
-    const char *p;
-    uint32_t n;
-    uint64_t h;
-};
 struct agg {
     int64_t hour;
     uint32_t gid;              /* NONE = NULL */
     int64_t flows, bytes, bytes_n;
 };
 struct view {
-    struct gstr *g;
-    uint32_t n_g, cap_g;
-    uint32_t *gslot;
-    uint32_t gslot_n;
+    const struct fl__rollup_cache *c;
     struct agg *a;
     uint32_t n_a, cap_a;
     uint32_t *aslot;
@@ -1150,64 +1315,29 @@ struct view {
     bool oom;
 };
 
-static uint32_t g_intern(struct view *v, const char *p, uint32_t n)
-{
-    uint64_t h = fl_hash_bytes(p, n, 0x5eed);
-    if (!v->gslot || (uint64_t)(v->n_g + 1) * 2 >= v->gslot_n) {
-        uint32_t ns = v->gslot_n ? v->gslot_n * 2 : 1024;
-        uint32_t *s = fl_calloc(ns, sizeof *s);
-        if (!s) {
-            v->oom = true;
-            return NONE;
-        }
-        for (uint32_t i = 0; i < v->n_g; i++) {
-            uint32_t at = (uint32_t)v->g[i].h & (ns - 1);
-            while (s[at])
-                at = (at + 1) & (ns - 1);
-            s[at] = i + 1;
-        }
-        fl_free(v->gslot);
-        v->gslot = s;
-        v->gslot_n = ns;
-    }
-    uint32_t m = v->gslot_n - 1, at = (uint32_t)h & m;
-    for (uint32_t s; (s = v->gslot[at]) != 0; at = (at + 1) & m) {
-        const struct gstr *e = &v->g[s - 1];
-        if (e->h == h && e->n == n && memcmp(e->p, p, n) == 0)
-            return s - 1;
-    }
-    if (!grow((void **)&v->g, &v->cap_g, v->n_g, sizeof *v->g, 64u << 20)) {
-        v->oom = true;
-        return NONE;
-    }
-    v->g[v->n_g] = (struct gstr){p, n, h};
-    v->gslot[at] = ++v->n_g;
-    return v->n_g - 1;
-}
-
 static struct agg *a_slot(struct view *v, int64_t hour, uint32_t gid)
 {
     uint64_t h = host_key_hash(hour, gid);
     if (!v->aslot || (uint64_t)(v->n_a + 1) * 2 >= v->aslot_n) {
         uint32_t ns = v->aslot_n ? v->aslot_n * 2 : 1024;
-        uint32_t *s = fl_calloc(ns, sizeof *s);
-        if (!s) {
+        uint32_t *sl = fl_calloc(ns, sizeof *sl);
+        if (!sl) {
             v->oom = true;
             return NULL;
         }
         for (uint32_t i = 0; i < v->n_a; i++) {
             uint32_t at = (uint32_t)host_key_hash(v->a[i].hour, v->a[i].gid) & (ns - 1);
-            while (s[at])
+            while (sl[at])
                 at = (at + 1) & (ns - 1);
-            s[at] = i + 1;
+            sl[at] = i + 1;
         }
         fl_free(v->aslot);
-        v->aslot = s;
+        v->aslot = sl;
         v->aslot_n = ns;
     }
     uint32_t m = v->aslot_n - 1, at = (uint32_t)h & m;
-    for (uint32_t s; (s = v->aslot[at]) != 0; at = (at + 1) & m) {
-        struct agg *e = &v->a[s - 1];
+    for (uint32_t x; (x = v->aslot[at]) != 0; at = (at + 1) & m) {
+        struct agg *e = &v->a[x - 1];
         if (e->hour == hour && e->gid == gid)
             return e;
     }
@@ -1225,45 +1355,15 @@ static struct agg *a_slot(struct view *v, int64_t hour, uint32_t gid)
 
 enum panel { P_TRAFFIC, P_TOP, P_DENIED, P_EGRESS, P_TYPES };
 
-/* Per-sidecar map of local string ids to global ones (built lazily). */
-static uint32_t gid_of(struct view *v, const struct sidecar *s, uint32_t *map, uint32_t sid)
+static inline uint32_t gid_of(const struct sidecar *s, uint32_t sid)
 {
-    if (sid >= NOTAPPL)
-        return NONE;
-    if (map[sid] == NONE)
-        map[sid] = g_intern(v, s->pool + s->off[sid], s->off[sid + 1] - s->off[sid]);
-    return map[sid];
+    return sid >= NOTAPPL ? NONE : s->gmap[sid];
 }
 
-static void add_sidecar(struct view *v, const struct sidecar *s, enum panel p, int64_t h0,
-                        int64_t h1, uint32_t empty_gid)
+/* Cube panels: (hour, key) -> sums in a small hash table. */
+static void add_cube(struct view *v, const struct sidecar *s, enum panel p, int64_t h0,
+                     int64_t h1, uint32_t empty_gid)
 {
-    uint32_t *map = fl_malloc(((size_t)s->n_str + 1) * sizeof *map);
-    if (!map) {
-        v->oom = true;
-        return;
-    }
-    memset(map, 0xFF, ((size_t)s->n_str + 1) * sizeof *map);
-    if (p == P_TOP) {
-        for (uint32_t k = 0; k < s->n_hidx && !v->oom; k++) {
-            const struct dhidx *x = &s->hidx[k];
-            if (x->hour < h0 || x->hour >= h1)
-                continue;
-            for (uint32_t i = x->first; i < x->first + x->count && !v->oom; i++) {
-                const struct dhost *e = &s->host[i];
-                struct agg *a = a_slot(v, 0, gid_of(v, s, map, e->sid));
-                if (!a)
-                    break;
-                a->flows += e->flows;
-                if (e->bytes != INT64_MIN) {
-                    a->bytes += e->bytes;
-                    a->bytes_n++;
-                }
-            }
-        }
-        fl_free(map);
-        return;
-    }
     for (uint32_t i = 0; i < s->n_cube && !v->oom; i++) {
         const struct dcube *e = &s->cube[i];
         if (e->hour < h0 || e->hour >= h1)
@@ -1273,20 +1373,20 @@ static void add_sidecar(struct view *v, const struct sidecar *s, enum panel p, i
         switch (p) {
         case P_TRAFFIC:
             hour = e->hour * 3600;
-            key = gid_of(v, s, map, e->action);
+            key = gid_of(s, e->action);
             break;
         case P_DENIED:
             if (e->rule == NOTAPPL)
                 continue;
-            key = e->rule == NONE ? empty_gid : gid_of(v, s, map, e->rule);
+            key = e->rule == NONE ? empty_gid : gid_of(s, e->rule);
             break;
         case P_EGRESS:
             if (e->country == NOTAPPL)
                 continue;
-            key = e->country == NONE ? empty_gid : gid_of(v, s, map, e->country);
+            key = e->country == NONE ? empty_gid : gid_of(s, e->country);
             break;
         default:
-            key = e->flow_type == NONE ? empty_gid : gid_of(v, s, map, e->flow_type);
+            key = e->flow_type == NONE ? empty_gid : gid_of(s, e->flow_type);
             break;
         }
         struct agg *a = a_slot(v, hour, key);
@@ -1296,23 +1396,22 @@ static void add_sidecar(struct view *v, const struct sidecar *s, enum panel p, i
         a->bytes += e->bytes;
         a->bytes_n += (int64_t)e->bytes_n;
     }
-    fl_free(map);
 }
 
 /* Sort order: strings compare as bytes, NULL last; counters DESC with
  * NULL (no non-NULL value) last. */
 static int cmp_str(const void *ctx, uint32_t a, uint32_t b)
 {
-    const struct view *v = ctx;
+    const struct fl__rollup_cache *c = ctx;
     if (a == b)
         return 0;
     if (a == NONE)
         return 1;
     if (b == NONE)
         return -1;
-    const struct gstr *x = &v->g[a], *y = &v->g[b];
-    int c = memcmp(x->p, y->p, FL_MIN(x->n, y->n));
-    return c ? c : x->n < y->n ? -1 : x->n > y->n;
+    const struct gstr *x = &c->g[a], *y = &c->g[b];
+    int r = memcmp(x->p, y->p, FL_MIN(x->n, y->n));
+    return r ? r : x->n < y->n ? -1 : x->n > y->n;
 }
 static int cmp_desc(int64_t x, bool xn, int64_t y, bool yn)
 {
@@ -1330,14 +1429,149 @@ static int cmp_traffic(const void *pa, const void *pb, void *ctx)
 static int cmp_by_bytes(const void *pa, const void *pb, void *ctx)
 {
     const struct agg *a = pa, *b = pb;
-    int c = cmp_desc(a->bytes, a->bytes_n == 0, b->bytes, b->bytes_n == 0);
-    return c ? c : cmp_str(ctx, a->gid, b->gid);
+    int r = cmp_desc(a->bytes, a->bytes_n == 0, b->bytes, b->bytes_n == 0);
+    return r ? r : cmp_str(ctx, a->gid, b->gid);
 }
 static int cmp_by_flows(const void *pa, const void *pb, void *ctx)
 {
     const struct agg *a = pa, *b = pb;
-    int c = cmp_desc(a->flows, false, b->flows, false);
-    return c ? c : cmp_str(ctx, a->gid, b->gid);
+    int r = cmp_desc(a->flows, false, b->flows, false);
+    return r ? r : cmp_str(ctx, a->gid, b->gid);
+}
+
+/* Top talkers: hosts summed into dense arrays indexed by global id (slot
+ * n_g is the NULL address), then the best `limit` kept in a heap whose
+ * root is the worst kept. */
+static void heap_down(struct agg *hp, uint32_t n, uint32_t i, const struct fl__rollup_cache *c)
+{
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && cmp_by_bytes(&hp[l], &hp[w], (void *)c) > 0)
+            w = l;
+        if (r < n && cmp_by_bytes(&hp[r], &hp[w], (void *)c) > 0)
+            w = r;
+        if (w == i)
+            return;
+        struct agg t = hp[i];
+        hp[i] = hp[w];
+        hp[w] = t;
+        i = w;
+    }
+}
+
+/* A zeroed scratch set for ng ids (taken from the cache's pool, or fresh
+ * when all are busy); scratch_put zeroes what was touched and returns it. */
+static struct scratch *scratch_get(struct fl__rollup_cache *c, size_t ng, struct scratch *tmp)
+{
+    struct scratch *x = NULL;
+    pthread_mutex_lock(&c->mu);
+    for (int i = 0; i < N_SCRATCH && !x; i++)
+        if (!c->sc[i].busy) {
+            x = &c->sc[i];
+            x->busy = true;
+        }
+    pthread_mutex_unlock(&c->mu);
+    if (!x) {
+        memset(tmp, 0, sizeof *tmp);
+        x = tmp;
+    }
+    if (x->cap < ng) {
+        size_t nc = ng + ng / 4 + 1024;
+        fl_free(x->fl);
+        fl_free(x->by);
+        fl_free(x->bn);
+        fl_free(x->touched);
+        x->fl = fl_calloc(nc, sizeof *x->fl);
+        x->by = fl_calloc(nc, sizeof *x->by);
+        x->bn = fl_calloc(nc, sizeof *x->bn);
+        x->touched = fl_malloc(nc * sizeof *x->touched);
+        x->cap = x->fl && x->by && x->bn && x->touched ? nc : 0;
+    }
+    return x;
+}
+
+static void scratch_put(struct fl__rollup_cache *c, struct scratch *x, struct scratch *tmp,
+                        uint32_t n_t)
+{
+    if (x == tmp) {
+        fl_free(x->fl);
+        fl_free(x->by);
+        fl_free(x->bn);
+        fl_free(x->touched);
+        return;
+    }
+    for (uint32_t t = 0; x->cap && t < n_t; t++) {
+        uint32_t g = x->touched[t];
+        x->fl[g] = x->by[g] = 0;
+        x->bn[g] = 0;
+    }
+    pthread_mutex_lock(&c->mu);
+    x->busy = false;
+    pthread_mutex_unlock(&c->mu);
+}
+
+static int top_hosts(struct view *v, struct sidecar *const *sc, size_t n_sc, int64_t h0,
+                     int64_t h1, long limit)
+{
+    const struct fl__rollup_cache *c = v->c;
+    size_t ng = (size_t)c->n_g + 1;
+    struct scratch tmp, *x = scratch_get((struct fl__rollup_cache *)c, ng, &tmp);
+    int64_t *fl = x->fl, *by = x->by;
+    uint32_t *bn = x->bn, *touched = x->touched;
+    uint32_t n_t = 0;
+    int rc = x->cap ? FL_OK : FL_ENOMEM;
+    for (size_t f = 0; rc == FL_OK && f < n_sc; f++) {
+        const struct sidecar *s = sc[f];
+        for (uint32_t k = 0; k < s->n_hidx; k++) {
+            const struct dhidx *hx = &s->hidx[k];
+            if (hx->hour < h0 || hx->hour >= h1)
+                continue;
+            const struct dhost *e = &s->host[hx->first];
+            for (uint32_t i = 0; i < hx->count; i++) {
+                uint32_t g = e[i].sid == NONE ? c->n_g : s->gmap[e[i].sid];
+                if (fl[g] == 0)
+                    touched[n_t++] = g;
+                fl[g] += e[i].flows;
+                if (e[i].bytes != INT64_MIN) {
+                    by[g] += e[i].bytes;
+                    bn[g] = 1;
+                }
+            }
+        }
+    }
+    uint32_t cap = limit > 0 && (size_t)limit < n_t ? (uint32_t)limit : n_t;
+    struct agg *hp = rc == FL_OK ? fl_malloc(((size_t)cap + 1) * sizeof *hp) : NULL;
+    if (rc == FL_OK && !hp)
+        rc = FL_ENOMEM;
+    uint32_t n = 0;
+    for (uint32_t t = 0; rc == FL_OK && t < n_t; t++) {
+        uint32_t g = touched[t];
+        struct agg a = {0, g == c->n_g ? NONE : g, fl[g], by[g], bn[g]};
+        if (n < cap) {
+            /* sift up */
+            uint32_t i = n++;
+            hp[i] = a;
+            while (i > 0 && cmp_by_bytes(&hp[i], &hp[(i - 1) / 2], (void *)c) > 0) {
+                struct agg sw = hp[i];
+                hp[i] = hp[(i - 1) / 2];
+                hp[(i - 1) / 2] = sw;
+                i = (i - 1) / 2;
+            }
+        } else if (cap > 0 && cmp_by_bytes(&a, &hp[0], (void *)c) < 0) {
+            hp[0] = a;
+            heap_down(hp, n, 0, c);
+        }
+    }
+    scratch_put((struct fl__rollup_cache *)c, x, &tmp, n_t);
+    if (rc != FL_OK) {
+        fl_free(hp);
+        return rc;
+    }
+    fl_free(v->a);
+    v->a = hp;
+    v->n_a = n;
+    v->cap_a = cap + 1;
+    return FL_OK;
 }
 
 /* The partition filter: cloud/account equal, date inside [d0, d1]. */
@@ -1434,6 +1668,9 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
     if (q->from < 0 || q->from % 3600 || q->to % 3600 || q->to <= q->from)
         return FL_ENOTFOUND;
     home = home ? home : "./flowsift-data";
+    struct fl__rollup_cache *own = NULL;
+    if (!cache && !(cache = own = fl__rollup_cache_new(0)))
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
     struct llist L;
     memset(&L, 0, sizeof L);
     L.home = home;
@@ -1507,10 +1744,25 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
     /* aggregate */
     struct view v;
     memset(&v, 0, sizeof v);
-    uint32_t empty = g_intern(&v, "", 0);
+    v.c = cache;
+    uint32_t empty = NONE;
+    if (rc == FL_OK) { /* the empty string's global id (coalesce(x, '')) */
+        pthread_rwlock_wrlock(&cache->gl);
+        empty = gd_intern(cache, "", 0);
+        pthread_rwlock_unlock(&cache->gl);
+        if (empty == NONE)
+            rc = FL_ENOTFOUND;
+    }
     int64_t h0 = q->from / 3600, h1 = q->to / 3600;
-    for (size_t i = 0; rc == FL_OK && i < n_sc && !v.oom; i++)
-        add_sidecar(&v, sc[i], p, h0, h1, empty);
+    bool locked = false;
+    if (rc == FL_OK) {
+        pthread_rwlock_rdlock(&cache->gl);
+        locked = true;
+    }
+    if (rc == FL_OK && p == P_TOP)
+        rc = top_hosts(&v, sc, n_sc, h0, h1, q->limit);
+    for (size_t i = 0; rc == FL_OK && p != P_TOP && i < n_sc && !v.oom; i++)
+        add_cube(&v, sc[i], p, h0, h1, empty);
     if (rc == FL_OK && v.oom)
         rc = FL_ENOMEM;
     /* sort, cut, emit: strings are copied out before the sidecars go */
@@ -1518,7 +1770,7 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
         int (*cmp)(const void *, const void *, void *) = p == P_TRAFFIC                   ? cmp_traffic
                                                  : p == P_TOP || p == P_EGRESS ? cmp_by_bytes
                                                                                  : cmp_by_flows;
-        qsort_r(v.a, v.n_a, sizeof *v.a, cmp, &v);
+        qsort_r(v.a, v.n_a, sizeof *v.a, cmp, cache);
         size_t n = v.n_a;
         if ((p == P_TOP || p == P_DENIED || p == P_EGRESS) && q->limit > 0 && (size_t)q->limit < n)
             n = (size_t)q->limit;
@@ -1535,7 +1787,7 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
         size_t sbytes = 0;
         for (size_t i = 0; i < n; i++)
             if (v.a[i].gid != NONE)
-                sbytes += v.g[v.a[i].gid].n;
+                sbytes += cache->g[v.a[i].gid].n;
         out->cells = fl_calloc(n ? n * (size_t)nc : 1, sizeof *out->cells);
         out->strings = fl_malloc(sbytes + 1);
         if (!out->cells || !out->strings) {
@@ -1551,7 +1803,7 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
                 if (a->gid == NONE) {
                     row[c++].type = FL_QT_NULL;
                 } else {
-                    const struct gstr *g = &v.g[a->gid];
+                    const struct gstr *g = &cache->g[a->gid];
                     memcpy(out->strings + so, g->p, g->n);
                     row[c++] = (struct fl_qcell){.type = FL_QT_VARCHAR, .s = {out->strings + so, g->n}};
                     so += g->n;
@@ -1567,10 +1819,11 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
     for (size_t i = 0; i < n_sc; i++)
         sidecar_put(cache, sc[i]);
     fl_free(sc);
-    fl_free(v.g);
-    fl_free(v.gslot);
+    if (locked)
+        pthread_rwlock_unlock(&cache->gl);
     fl_free(v.a);
     fl_free(v.aslot);
+    fl__rollup_cache_free(own);
     for (size_t i = 0; i < L.n; i++) {
         fl_free(L.f[i].part);
         fl_free(L.f[i].abs);
@@ -1583,4 +1836,34 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
         return fl_error_set(err, rc, "rollups: %s", fl_strerror(rc));
     }
     return FL_OK;
+}
+
+/* ---- warming the cache ------------------------------------------------------------------ */
+struct warm {
+    const char *home;
+    struct fl__rollup_cache *c;
+    const volatile int *stop;
+};
+
+static int warm_cb(void *ctx, const struct fl_dataset_file *f)
+{
+    struct warm *w = ctx;
+    if (w->stop && *w->stop)
+        return 1;
+    const char *base = strrchr(f->path, '/');
+    base = base ? base + 1 : f->path;
+    char path[FL_PATH_MAX];
+    struct sidecar *s;
+    if (sidecar_path(w->home, f->partition, base, strlen(base), path, sizeof path) == FL_OK &&
+        sidecar_get(w->c, path, &s) == FL_OK)
+        sidecar_put(w->c, s);
+    return 0;
+}
+
+void fl__rollup_warm(const char *home, struct fl__rollup_cache *c, const volatile int *stop)
+{
+    struct warm w = {home ? home : "./flowsift-data", c, stop};
+    struct fl_error e;
+    if (c)
+        fl_dataset_list(w.home, warm_cb, &w, &e);
 }

@@ -52,10 +52,15 @@ int fl__rollup_final(const char *tmp, char *buf, size_t cap);
 /* Compaction: merge the sidecars of `inputs` (absolute data file paths)
  * into one sidecar naming the files now in `stage_dir`, and record its
  * RENAME in run's ops (inside the open transaction).  Inputs without a
- * valid sidecar: nothing is written (readers fall back to raw). */
+ * valid sidecar are read back from their Parquet files. */
 int fl__rollup_compact(struct fl__job *j, int64_t run, const char *part,
                        char *const *inputs, int n_inputs, const char *stage_dir,
                        struct fl_error *err);
+/* Replacement: build the sidecar of a rewritten data file <dir>/<name>
+ * (to be published in <part>) by reading it back, and record its RENAME in
+ * run's ops.  A file that cannot be read back gets no sidecar (FL_OK). */
+int fl__rollup_from_file(struct fl__job *j, int64_t run, const char *part, const char *dir,
+                         const char *name, uint64_t bytes, uint64_t rows, struct fl_error *err);
 /* Delete hidden temp sidecars and sidecars none of whose files is live
  * (call with the job lock held). */
 void fl__rollup_gc(const char *home);
@@ -65,6 +70,11 @@ struct fl__rollup_cache;
 /* Loaded sidecars kept across requests (cap in bytes; 0 = 512 MiB). */
 struct fl__rollup_cache *fl__rollup_cache_new(uint64_t cap);
 void fl__rollup_cache_free(struct fl__rollup_cache *c);
+
+/* Load the sidecars of every data file into the cache (a server calls it
+ * at start in a thread, so the first panel calls do not pay for it);
+ * returns early when *stop becomes non-zero. */
+void fl__rollup_warm(const char *home, struct fl__rollup_cache *c, const volatile int *stop);
 
 struct fl__rollup_query {
     int64_t from, to;       /* [from, to): multiples of 3600, from >= 0 */
