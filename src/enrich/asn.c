@@ -168,7 +168,8 @@ int fl__asn_csv_load(const char *path, struct fl__rmap_builder *b, struct fl__st
         n4 = 0;
         if (p < end && !field(&p, end, &f4, &n4, tmp, sizeof tmp))
             f4 = NULL;
-        if ((uint32_t)asn != last_asn) {
+        /* an org is interned once per ASN, not once per range */
+        if ((uint32_t)asn != last_asn && !fl__asn_org_get(orgs, (uint32_t)asn)) {
             uint32_t org = f4 && n4 ? fl__str_intern(pool, f4, n4) : 0;
             rc = fl__asn_org_put(orgs, (uint32_t)asn, org);
             last_asn = (uint32_t)asn;

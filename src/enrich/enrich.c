@@ -58,11 +58,14 @@ struct cset {
 #define MEMO (1u << MEMO_BITS)
 #define MEMO_TEXT 15
 struct memo_ent {
+    /* first cache line: what a probe and a hit need */
     uint64_t k0, k1;         /* the text, zero-padded; byte 15 = its length; 0 = empty */
     struct ainfo a;
     uint32_t gen;            /* batch the refs below belong to */
+    /* second line */
     struct fl_sref ref[6];   /* scope, country, org, tag, tier, env */
     struct fl_ip ip;
+    uint8_t pad[8];
 };
 
 struct asset_ent {
@@ -87,6 +90,8 @@ struct sref_slot {
     uint32_t gen;
     struct fl_sref ref;
 };
+
+#define SVC_SLOTS 4096 /* direct-mapped (protocol, port) -> service name id */
 
 struct fl_enricher {
     const fl_config *cfg;
@@ -113,7 +118,8 @@ struct fl_enricher {
     struct ainfo *cval;  /* [set * CACHE_WAYS + way] */
     uint8_t *cmeta;      /* [set] */
     uint64_t lookups, misses;
-    struct memo_ent *memo;
+    struct memo_ent *memo; /* 64-byte aligned inside memo_mem */
+    void *memo_mem;
     uint64_t memo_hits;
     bool uncached; /* test hook: every address resolved from scratch */
     /* per-batch string references */
@@ -123,7 +129,7 @@ struct fl_enricher {
     uint32_t scope_id[FL_SCOPE__COUNT], ft_id[FT__N];
     uint32_t id_egress, id_ingress, id_given, id_inferred, id_aws, id_azure;
     /* service name cache: (proto << 16 | port) -> string id */
-    uint32_t svc_key[256], svc_val[256];
+    uint32_t svc_key[SVC_SLOTS], svc_val[SVC_SLOTS];
 };
 
 /* ---- open / close ---------------------------------------------------- */
@@ -448,7 +454,8 @@ int fl_enricher_open(fl_enricher **out, const fl_config *cfg, struct fl_error *e
     e->cval = fl_calloc((size_t)CACHE_SETS * CACHE_WAYS, sizeof *e->cval);
     e->cmeta = fl_calloc(CACHE_SETS, 1);
     e->sref = fl_calloc(SREF_SLOTS, sizeof *e->sref);
-    e->memo = fl_calloc(MEMO, sizeof *e->memo);
+    e->memo_mem = fl_calloc(MEMO + 1, sizeof *e->memo);
+    e->memo = e->memo_mem ? (struct memo_ent *)(((uintptr_t)e->memo_mem + 63) & ~(uintptr_t)63) : NULL;
     if (!e->cache || !e->cval || !e->cmeta || !e->sref || !e->memo) {
         fl_enricher_close(e);
         return fl_error_set(err, FL_ENOMEM, "out of memory");
@@ -484,7 +491,7 @@ void fl_enricher_close(fl_enricher *e)
     fl_free(e->cval);
     fl_free(e->cmeta);
     fl_free(e->sref);
-    fl_free(e->memo);
+    fl_free(e->memo_mem);
     fl_free(e);
 }
 
@@ -594,7 +601,7 @@ static inline int put(fl_enricher *e, struct fl_batch *b, int col, uint32_t row,
 static uint32_t service_id(fl_enricher *e, int64_t proto, int64_t port)
 {
     uint32_t key = (uint32_t)(proto & 0xff) << 16 | (uint32_t)(port & 0xffff);
-    uint32_t slot = (uint32_t)fl_hash64(key) & 255;
+    uint32_t slot = (uint32_t)fl_hash64(key) & (SVC_SLOTS - 1);
     if (e->svc_key[slot] == key + 1)
         return e->svc_val[slot];
     const char *name = fl_service_name(proto, port);

@@ -85,6 +85,34 @@ static int item_cmp(const void *a, const void *b)
     return 0;
 }
 
+/* Merge the sorted runs it[0, k) and it[k, n) through the scratch buffer
+ * (ties: the first run's items first, as a stable sort would leave them). */
+static int merge_runs(struct fl__rmap_builder *b, size_t k)
+{
+    if (b->out_cap < b->n) {
+        struct fl__rmap_item *r = fl_realloc(b->out, b->n * sizeof *r);
+        if (!r)
+            return FL_ENOMEM;
+        b->out = r;
+        b->out_cap = b->n;
+    }
+    const struct fl__rmap_item *x = b->it, *xe = b->it + k, *y = xe, *ye = b->it + b->n;
+    struct fl__rmap_item *o = b->out;
+    while (x < xe && y < ye)
+        *o++ = item_cmp(y, x) < 0 ? *y++ : *x++;
+    while (x < xe)
+        *o++ = *x++;
+    while (y < ye)
+        *o++ = *y++;
+    struct fl__rmap_item *t = b->it;
+    size_t tc = b->cap;
+    b->it = b->out;
+    b->cap = b->out_cap;
+    b->out = t;
+    b->out_cap = tc;
+    return FL_OK;
+}
+
 /* Output of the sweep, before the v4/v6 split (in the builder's scratch). */
 struct outv {
     struct fl__rmap_item *r;
@@ -122,6 +150,22 @@ int fl__rmap_build(struct fl__rmap_builder *b, struct fl__rmap *m)
 {
     memset(m, 0, sizeof *m);
     int rc = FL_OK;
+    struct frame *st = NULL;
+    size_t sp = 0;
+    /* Sources that come sorted (range CSV files, MMDB tree walks) skip the
+     * sort: one linear check instead of n log n comparisons. */
+    size_t n_breaks = 0, brk = 0;
+    for (size_t i = 1; i < b->n && n_breaks < 2; i++)
+        if (item_cmp(&b->it[i - 1], &b->it[i]) > 0) {
+            n_breaks++;
+            brk = i;
+        }
+    /* Two sorted runs (an MMDB's IPv4 subtree walked before the IPv6 tree,
+     * two range files): one merge into the scratch, no sort. */
+    if (n_breaks == 1 && merge_runs(b, brk) == FL_OK)
+        n_breaks = 0;
+    if (n_breaks)
+        qsort(b->it, b->n, sizeof *b->it, item_cmp);
     /* the output has at most 2n + 1 ranges, usually about n: start at n */
     struct outv o = {b->out, 0, b->out_cap};
     b->out = NULL;
@@ -135,15 +179,6 @@ int fl__rmap_build(struct fl__rmap_builder *b, struct fl__rmap *m)
         o.r = r;
         o.cap = b->n + 1;
     }
-    struct frame *st = NULL;
-    size_t sp = 0;
-    /* Sources that come sorted (range CSV files, MMDB tree walks) skip the
-     * sort: one linear check instead of n log n comparisons. */
-    bool sorted = true;
-    for (size_t i = 1; i < b->n && sorted; i++)
-        sorted = item_cmp(&b->it[i - 1], &b->it[i]) <= 0;
-    if (!sorted)
-        qsort(b->it, b->n, sizeof *b->it, item_cmp);
     /* Nesting depth of distinct CIDRs is at most 129 (equal spans are
      * folded into one frame); explicit ranges may nest deeper, so the stack
      * grows (bounded by the number of items). */

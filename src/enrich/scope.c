@@ -83,9 +83,13 @@ enum fl_scope fl_ip_scope(const struct fl_ip *ip)
 {
     const struct scope_ent *t = fl_ip_is_v4(ip) ? v4tab : v6tab;
     size_t n = fl_ip_is_v4(ip) ? FL_ARRAY_LEN(v4tab) : FL_ARRAY_LEN(v6tab);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        /* cheap reject on the first octet of an IPv4 prefix of /8 or longer */
+        if (t == v4tab && t[i].bits >= 104 && t[i].b[12] != ip->b[12])
+            continue;
         if (match(&t[i], ip))
             return (enum fl_scope)t[i].scope;
+    }
     if (!fl_ip_is_v4(ip)) {
         /* Global unicast is 2000::/3; everything else unassigned. */
         if ((ip->b[0] & 0xe0) != 0x20)

@@ -279,4 +279,80 @@ TEST(memo_key_lengths)
     ASSERT_EQ_INT(fl__enrich_memo_slot(a + 2, 7), fl__enrich_memo_slot(b, 7));
 }
 
+TEST(rmap_two_runs_merge_equals_sort)
+{
+    /* Items in two sorted runs take the merge path, the same items in three
+     * runs the sort path: both maps answer every probe alike. */
+    struct fl__rmap_builder b2, b3;
+    fl__rmap_builder_init(&b2, 0);
+    fl__rmap_builder_init(&b3, 0);
+    b2.keep = true; /* scratch reused across builds, as at open */
+    struct fl__rmap m2, m3;
+    for (int round = 0; round < 3; round++) {
+        rng = 7 + (uint64_t)round;
+        /* run A: nested IPv4 CIDRs in order; run B: overlapping ones, also
+         * in order, starting below run A's end; plus one IPv6 prefix */
+        struct fl_cidr c[400];
+        size_t n = 0;
+        for (int run = 0; run < 2; run++) {
+            uint32_t base = run ? 0x0a000000u : 0x0a800000u;
+            for (int i = 0; i < 190; i++) {
+                uint32_t a = base + (uint32_t)i * 0x4000u + (rnd() % 4) * 0x400u;
+                unsigned bits = 18 + rnd() % 14;
+                memset(&c[n].ip, 0, sizeof c[n].ip);
+                c[n].ip.b[10] = c[n].ip.b[11] = 0xff;
+                c[n].ip.b[12] = (uint8_t)(a >> 24);
+                c[n].ip.b[13] = (uint8_t)(a >> 16);
+                c[n].ip.b[14] = (uint8_t)(a >> 8);
+                c[n].ip.b[15] = (uint8_t)a;
+                c[n].bits = (uint8_t)(96 + bits);
+                uint32_t mask = bits ? ~0u << (32 - bits) : 0;
+                a &= mask;
+                c[n].ip.b[12] = (uint8_t)(a >> 24);
+                c[n].ip.b[13] = (uint8_t)(a >> 16);
+                c[n].ip.b[14] = (uint8_t)(a >> 8);
+                c[n].ip.b[15] = (uint8_t)a;
+                n++;
+            }
+        }
+        ASSERT_EQ_INT(fl_cidr_parse("2001:db8::/32", 13, &c[n]), FL_OK);
+        n++;
+        /* b2: run A (second half of c) then run B (first half) in order
+         * after sorting each run by address */
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++) {
+                bool swap = (i < 190) == (j < 190) && memcmp(c[j].ip.b, c[i].ip.b, 16) < 0;
+                if (swap) {
+                    struct fl_cidr t = c[i];
+                    c[i] = c[j];
+                    c[j] = t;
+                }
+            }
+        for (size_t i = 0; i < n; i++)
+            ASSERT_EQ_INT(fl__rmap_add_cidr(&b2, &c[i], (uint32_t)i + 1, fl__prio_lpm(&c[i])), FL_OK);
+        /* b3: the same items, order broken in several places */
+        for (size_t i = 0; i < n; i++) {
+            size_t k = (i * 7) % n;
+            ASSERT_EQ_INT(fl__rmap_add_cidr(&b3, &c[k], (uint32_t)k + 1, fl__prio_lpm(&c[k])), FL_OK);
+        }
+        ASSERT_EQ_INT(fl__rmap_build(&b2, &m2), FL_OK);
+        ASSERT_EQ_INT(fl__rmap_build(&b3, &m3), FL_OK);
+        fl__rmap_builder_init(&b3, 0);
+        for (uint32_t a = 0x09ff0000u; a < 0x0b010000u; a += 0x101u) {
+            struct fl_ip ip = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, (uint8_t)(a >> 24),
+                                (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a}};
+            if (fl__rmap_get(&m2, &ip) != fl__rmap_get(&m3, &ip))
+                UNIT_FAIL("round %d: %08x -> %u merged, %u sorted", round, a,
+                          fl__rmap_get(&m2, &ip), fl__rmap_get(&m3, &ip));
+        }
+        struct fl_ip v6;
+        ASSERT_EQ_INT(fl_ip_parse("2001:db8::1", 11, &v6), FL_OK);
+        ASSERT(fl__rmap_get(&m2, &v6) != 0 && fl__rmap_get(&m2, &v6) == fl__rmap_get(&m3, &v6));
+        fl__rmap_free(&m2);
+        fl__rmap_free(&m3);
+    }
+    fl__rmap_builder_free(&b2);
+    fl__rmap_builder_free(&b3);
+}
+
 UNIT_MAIN()
