@@ -229,9 +229,9 @@ async function panelTraffic(q) {
     const ch = chart(id);
     if (!ch) return;
     ch.setOption({
-      title: { text: title, textStyle: { fontSize: 12 } },
+      title: { text: title, top: 0, left: 0, textStyle: { fontSize: 12 } },
       tooltip: tip('axis', (p) => tipAxis(p, fmt)),
-      legend: { data: actions, right: 0 },
+      legend: { data: actions, top: 0, right: 0 },
       grid: { left: 70, right: 10, top: 30, bottom: 30 },
       xAxis: { type: 'category', data: labels, boundaryGap: false },
       yAxis: { type: 'value', axisLabel: { formatter: fmt } },

@@ -121,6 +121,15 @@ try {
     }));
     const wantShaded = [...new Set(wantEg.map((r) => r[0]).filter((c) => iso.countries[c] && atlasIds.has(iso.countries[c].numeric)))].sort();
     eq('map_shaded_countries', shaded, wantShaded);
+    // shaded means painted: the computed fill of each shaded country is its
+    // data colour (not the no-data grey), and the unshaded ones are grey
+    const fills = await page.$$eval('#map path.country', (ps) => ps.map((p) => [p.getAttribute('data-iso') || '', getComputedStyle(p).fill]));
+    const grey = 'rgb(227, 231, 236)';
+    const badShaded = fills.filter(([iso, f]) => iso && (f === grey || !/^rgb/.test(f)));
+    const painted = fills.filter(([iso, f]) => iso && f !== grey).length;
+    ok('map_shaded_painted', badShaded.length === 0 && painted === shaded.length, JSON.stringify(badShaded.slice(0, 5)));
+    ok('map_unshaded_grey', fills.filter(([iso, f]) => !iso && f !== grey).length === 0);
+    ok('map_scale_varies', new Set(fills.filter(([iso]) => iso).map(([, f]) => f)).size >= 3, 'fewer than 3 colours');
     ok('map_many_countries', shaded.length >= 10, `only ${shaded.length} shaded`);
     const us = await page.$eval('#map path[data-iso=US] title', (t) => t.textContent).catch(() => '');
     ok('map_tooltip_us', /United States.*\(US\)/.test(us), us);
