@@ -11,7 +11,8 @@
  * cloud, account, region), which live in the folder names (fl_dataset.h).
  *
  * Thread-safety: a writer or reader belongs to one thread; independent
- * objects may be used in parallel.
+ * objects may be used in parallel, and the column shares of one writer's
+ * batch may be encoded in parallel (fl_pq_writer_add_part).
  */
 #ifndef FL_STORE_H
 #define FL_STORE_H
@@ -43,6 +44,26 @@ int fl_pq_writer_open(fl_pq_writer **out, const char *path,
 int fl_pq_writer_add(fl_pq_writer *w, const struct fl_batch *b,
                      const uint32_t *rows, uint32_t n_rows, struct fl_error *err);
 uint64_t fl_pq_writer_rows(const fl_pq_writer *w);
+
+/*
+ * Parallel encoding of one batch: the column chunks of a row group are
+ * independent, so the columns of one fl_pq_writer_add can be split in
+ * n_parts shares (n_parts <= FL_PQ_MAX_PARTS) encoded by different threads
+ * at the same time: each thread calls fl_pq_writer_add_part with its own
+ * `part` (0 .. n_parts-1) and its own err; when all have returned, one
+ * thread calls fl_pq_writer_add_done with the first error (or FL_OK), which
+ * counts the rows and writes a full row group.  Only for n rows <=
+ * fl_pq_writer_room(w) (a batch that crosses a row-group boundary goes
+ * through fl_pq_writer_add).  The result is the same file as
+ * fl_pq_writer_add would write.
+ */
+#define FL_PQ_MAX_PARTS 4
+/* Rows the current row group still takes. */
+uint64_t fl_pq_writer_room(const fl_pq_writer *w);
+int fl_pq_writer_add_part(fl_pq_writer *w, const struct fl_batch *b, const uint32_t *rows,
+                          uint32_t n_rows, int part, int n_parts, struct fl_error *err);
+int fl_pq_writer_add_done(fl_pq_writer *w, uint32_t n_rows, int part_rc,
+                          struct fl_error *err);
 /* Flush, write the footer, fsync, close.  Frees w in every case. */
 int fl_pq_writer_close(fl_pq_writer *w, struct fl_error *err);
 /* Close without finishing (the file is left invalid: delete it). */
