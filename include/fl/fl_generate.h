@@ -16,7 +16,10 @@
  * internal hosts and 200 000 public peers (Zipf talkers), ~85% of
  * conversations initiated internally, heavy-tailed packets/bytes, weighted
  * service ports, ~96% ACCEPT, rejects mostly inbound from the internet,
- * ~0.5% NODATA/SKIPDATA (AWS), a small IPv6 share.  See docs/generate.md.
+ * ~0.5% NODATA/SKIPDATA (AWS), a small IPv6 share.  On request it adds
+ * planted incidents (`incidents`, AWS) and benign look-alikes (`benign`:
+ * backups, batch peaks, mirrors, a vulnerability scanner, bastion, health
+ * pollers, NTP/DNS) listed in the truth file.  See docs/generate.md.
  *
  * Thread-safety: fl_generate() keeps all state in its own context; calls
  * in different threads are independent.

@@ -415,8 +415,8 @@ void fl__gen_flow(struct gen_ctx *c, unsigned acct, unsigned rgn, int64_t w0,
     f->end = end;
     if (allow_nodata && gen_below(r, 10000) < 70) {
         /* SKIPDATA (capacity errors) only on the few overloaded interfaces,
-         * one in 16; elsewhere the row is NODATA */
-        f->status = gen_below(r, 10) < 9 || fl_hash64(f->eni * 0x9e37ULL + acct + 0x5d) % 16 ? 1 : 2;
+         * one in 16 (60% of their health rows); elsewhere the row is NODATA */
+        f->status = gen_below(r, 10) < 4 || fl_hash64(f->eni * 0x9e37ULL + acct + 0x5d) % 16 ? 1 : 2;
         f->start = end - interval + 1;
         return;
     }
@@ -436,7 +436,7 @@ void fl__gen_flow(struct gen_ctx *c, unsigned acct, unsigned rgn, int64_t w0,
     else
         put_v4(me, E->ip4);
     uint16_t svc = 0;
-    int reject = 0;
+    int reject = 0, probe = 0;
     if (kind == 1) {
         uint32_t k = fl__gen_zipf(r, A->n_hosts, 1.0);
         unsigned pv;
@@ -458,6 +458,7 @@ void fl__gen_flow(struct gen_ctx *c, unsigned acct, unsigned rgn, int64_t w0,
             if (scan) {
                 svc = f->proto == 6 ? PICK_PORT(r, tcp_scan) : f->proto == 17 ? PICK_PORT(r, udp_scan) : 0;
                 reject = gen_below(r, 100) < 95;
+                probe = 1;
             } else {
                 svc = f->proto == 17 ? 443 : (gen_below(r, 4) ? 443 : 80);
             }
@@ -508,6 +509,12 @@ void fl__gen_flow(struct gen_ctx *c, unsigned acct, unsigned rgn, int64_t w0,
         static const uint8_t fwd_flags[] = {3, 3, 3, 2, 1, 0, 19, 3};
         if (f->proto == 6)
             f->tcp_flags = fwd_flags[gen_below(r, 8)];
+        if (probe) { /* an accepted scanner probe: a handshake, no session */
+            pk = 1 + pk % 3;
+            by = pk * (40 + by % 40);
+            pk2 = 1;
+            by2 = 40 + by2 % 20;
+        }
     }
     f->packets = pk;
     f->bytes = by;

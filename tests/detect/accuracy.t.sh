@@ -14,23 +14,25 @@
 # by benign shape).  Checks recall 1.0, overall precision >= 0.95, that
 # every benign shape was generated and that a second run on fresh state gives
 # the same findings.  Sizes: FL_ACC_RECORDS (default 100000) AWS records in
-# all (GCP and Azure get a quarter each), FL_ACC_DAYS (default 1); `make
-# bench-detect` runs 7 days.
+# all (GCP and Azure get a quarter each), FL_ACC_DAYS (default 1),
+# FL_ACC_SEED (default 42: AWS seed; GCP +2, Azure +1); `make bench-detect`
+# runs 7 days.
 . "$FL_ROOT/tests/lib.sh"
 REC=${FL_ACC_RECORDS:-100000}
 DAYS=${FL_ACC_DAYS:-1}
 DAY=${FL_ACC_DAY:-2026-11-20}
+SEED=${FL_ACC_SEED:-42}
 export FLOWSIFT_HOME="$FL_TMP/home"
 rm -rf "$FLOWSIFT_HOME" "$FL_TMP/logs"
 mkdir -p "$FLOWSIFT_HOME"
 G() { "$FL" generate --accounts 2 --days "$DAYS" --day "$DAY" -q "$@"; }
-G --layout s3 --records "$REC" --seed 42 --incidents all --benign all \
+G --layout s3 --records "$REC" --seed "$SEED" --incidents all --benign all \
   --truth "$FL_TMP/truth.json" --out "$FL_TMP/logs/aws" > "$FL_TMP/gen.out" 2>&1
 check_eq generate "$?" 0
-G --format gcp --layout gcs --records $((REC / 4)) --seed 44 --benign all \
+G --format gcp --layout gcs --records $((REC / 4)) --seed $((SEED + 2)) --benign all \
   --truth "$FL_TMP/truth-gcp.json" --out "$FL_TMP/logs/gcp" >> "$FL_TMP/gen.out" 2>&1
 check_eq generate-gcp "$?" 0
-G --format azure-nsg --layout azure --records $((REC / 4)) --seed 43 --benign all \
+G --format azure-nsg --layout azure --records $((REC / 4)) --seed $((SEED + 1)) --benign all \
   --truth "$FL_TMP/truth-azure.json" --out "$FL_TMP/logs/azure" >> "$FL_TMP/gen.out" 2>&1
 check_eq generate-azure "$?" 0
 TRUTHS="$FL_TMP/truth.json,$FL_TMP/truth-gcp.json,$FL_TMP/truth-azure.json"

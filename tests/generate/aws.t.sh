@@ -81,6 +81,15 @@ inrange dist_heavy_tail_talkers "$(st top1pct)" 0.25 0.9
 inrange dist_heavy_tail_packets "$(st maxp)" 10000 250000
 inrange dist_many_small_flows "$(st one)" 0.3 0.8
 check_eq dist_accounts "$(st accounts)" 4
+# SKIPDATA clusters on a few overloaded interfaces (one in 16), NODATA is
+# everywhere; accepted inbound probes of scanned ports are handshakes (<= 3
+# packets): the background holds no unlabelled admin-port session
+awk 'NR > 1 && $14 == "NODATA" { nd[$3] = 1 } NR > 1 && $14 == "SKIPDATA" { sk[$3] = 1; nsk++ }
+     END { a = 0; b = 0; for (i in nd) a++; for (i in sk) b++; print (nsk > 10 && b * 5 < a) ? "yes" : "no " nsk " " b " of " a }' big.log > t.txt
+check_eq dist_skipdata_clustered "$(cat t.txt)" yes
+awk 'NR > 1 && $14 == "OK" && $13 == "ACCEPT" && $4 !~ /^10\./ && $4 !~ /:/ && $5 ~ /^10\./ && ($7 == 22 || $7 == 3389 || $7 == 23 || $7 == 445 || $7 == 1433 || $7 == 3306 || $7 == 5900) { n++; if ($9 > 3) big++ }
+     END { print (n > 50 && big == 0) ? "yes" : "no " n " " big }' big.log > t.txt
+check_eq dist_inbound_probes_short "$(cat t.txt)" yes
 # start times over the day (2026-11-20 = 1795132800), aggregation <= 600 s
 awk 'NR > 1 { if ($12 < 1795132800 - 1 || $12 >= 1795132800 + 86400 + 3) bad++; if ($12 - $11 > 600) bad++ }
      END { print bad + 0 }' big.log > t.txt
