@@ -161,40 +161,80 @@ static int cmp_dst_src(const void *a, const void *b)
     return c ? c : strcmp(x->src, y->src);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The destinations (among those of v[0..rows)) that more than max_sources
+ * sources contact over the range, with their source count, sorted by
+ * destination: a SQL rule of our own through the same substitution.  When
+ * the candidates have at most BEACON_POP_LIST destinations, all of them
+ * addresses, the query is restricted to them (the counts of those
+ * destinations are the same). */
+#define BEACON_POP_LIST 64
+static int popular_dsts(struct det_ctx *c, const struct conn *v, size_t rows, double max_sources,
+                   fl_query_result **out)
+{
+    const struct fl_rule *r = c->rule;
+    const char *dst[BEACON_POP_LIST];
+    size_t nd = 0;
+    bool restrict_ = true;
+    for (size_t i = 0; i < rows && restrict_; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < nd && !seen; k++)
+            seen = strcmp(dst[k], v[i].dst) == 0;
+        if (seen)
+            continue;
+        struct fl_ip ip;
+        if (nd == BEACON_POP_LIST || fl_ip_parse(v[i].dst, strlen(v[i].dst), &ip) != FL_OK)
+            restrict_ = false;
+        else
+            dst[nd++] = v[i].dst;
+    }
+    struct fl_buf in;
+    fl_buf_init(&in, 8192);
+    int rc = FL_OK;
+    if (restrict_ && nd > 0) {
+        qsort(dst, nd, sizeof *dst, cmp_str);
+        rc = fl_buf_printf(&in, " AND dstaddr IN (");
+        for (size_t k = 0; k < nd && rc == FL_OK; k++)
+            rc = fl_buf_printf(&in, "%s'%s'", k ? ", " : "", dst[k]); /* addresses: no quote inside */
+        if (rc == FL_OK)
+            rc = fl_buf_addc(&in, ')');
+    }
+    char *psql = rc == FL_OK ? fl_malloc(DET_SQL_MAX) : NULL;
+    if (!psql) {
+        fl_buf_free(&in);
+        return fl_error_set(c->err, FL_ENOMEM, "out of memory");
+    }
+    snprintf(psql, DET_SQL_MAX,
+             "SELECT dstaddr, COUNT(DISTINCT srcaddr) AS sources FROM flows WHERE start >= :window_start "
+             "AND start < :window_end AND (%s)%s GROUP BY 1 HAVING COUNT(DISTINCT srcaddr) > %.0f ORDER BY 1",
+             fl__det_param_text(r, "filter", "TRUE"), in.len ? fl_buf_cstr(&in) : "", max_sources);
+    fl_buf_free(&in);
+    struct fl_rule pr = *r;
+    pr.detector = FL_DET_SQL;
+    pr.sql = psql;
+    struct det_ctx pc = *c;
+    pc.rule = &pr;
+    rc = fl__det_query(&pc, NULL, c->from, c->to, out);
+    c->queries = pc.queries;
+    c->rows_read = pc.rows_read;
+    c->explain_wall = pc.explain_wall;
+    c->explain_cpu = pc.explain_cpu;
+    fl_free(psql);
+    return rc;
+}
+
 int fl__det_beacon(struct det_ctx *c)
 {
     const struct fl_rule *r = c->rule;
     double min_conns = fl__det_param_num(r, "min_connections", 12);
     double min_score = fl__det_param_num(r, "min_score", 0.8);
     double max_sources = fl__det_param_num(r, "max_sources", 5);
-    /* popular destinations (prevalence over every source, not only the
-     * regular ones): a SQL rule of our own through the same substitution */
-    char *psql = fl_malloc(DET_SQL_MAX);
-    if (!psql)
-        return fl_error_set(c->err, FL_ENOMEM, "out of memory");
-    snprintf(psql, DET_SQL_MAX,
-             "SELECT dstaddr, COUNT(DISTINCT srcaddr) AS sources FROM flows WHERE start >= :window_start "
-             "AND start < :window_end AND (%s) GROUP BY 1 HAVING COUNT(DISTINCT srcaddr) > %.0f ORDER BY 1",
-             fl__det_param_text(r, "filter", "TRUE"), max_sources);
-    struct fl_rule pr = *r;
-    pr.detector = FL_DET_SQL;
-    pr.sql = psql;
-    struct det_ctx pc = *c;
-    pc.rule = &pr;
-    fl_query_result *pop = NULL;
-    int prc = fl__det_query(&pc, NULL, c->from, c->to, &pop);
-    c->queries = pc.queries;
-    c->rows_read = pc.rows_read;
-    c->explain_wall = pc.explain_wall;
-    c->explain_cpu = pc.explain_cpu;
-    fl_free(psql);
-    FL_TRY(prc);
     fl_query_result *res = NULL;
-    prc = fl__det_query(c, NULL, c->from, c->to, &res);
-    if (prc != FL_OK) {
-        fl_query_result_free(pop);
-        return prc;
-    }
+    FL_TRY(fl__det_query(c, NULL, c->from, c->to, &res));
     size_t rows = fl_query_result_rows(res);
     int rc = FL_OK;
     struct conn *v = fl_calloc(rows ? rows : 1, sizeof *v);
@@ -238,8 +278,14 @@ int fl__det_beacon(struct det_ctx *c)
     }
     if (rc == FL_OK)
         rows = kept;
+    /* popular destinations (prevalence over every source, not only the
+     * regular ones), looked up for the candidates' destinations only: none
+     * (no query), a few (restricted to them), or all */
+    fl_query_result *pop = NULL;
+    if (rc == FL_OK && rows > 0)
+        rc = popular_dsts(c, v, rows, max_sources, &pop);
     /* mark rows whose destination is popular */
-    size_t np = fl_query_result_rows(pop);
+    size_t np = pop ? fl_query_result_rows(pop) : 0;
     for (size_t i = 0; i < rows && rc == FL_OK && np; i++) {
         size_t lo = 0, hi = np;
         while (lo < hi) {
