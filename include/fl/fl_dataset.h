@@ -100,6 +100,15 @@ struct fl_ingest_result {
     const struct fl_error *error;        /* when status == FL_ST_FAILED */
 };
 
+/* Progress of a running ingest (handed to on_progress). */
+struct fl_ingest_progress {
+    uint64_t objects_done;  /* objects finished in this run */
+    uint64_t objects_total; /* objects this run ingests (not skipped) */
+    uint64_t records;       /* records read so far */
+    uint64_t bytes_in;      /* input bytes (as stored, e.g. gzip) read so far */
+    double seconds;         /* since the objects started */
+};
+
 struct fl_ingest_opts {
     const char *home;        /* $FLOWSIFT_HOME (required) */
     const char *format;      /* force an input format, or NULL */
@@ -123,6 +132,10 @@ struct fl_ingest_opts {
     /* Test hook: called at named points ("batch", "object", "commit-T1",
      * "publish", ...); the CLI's FLOWSIFT_CRASH_AT kills the process there. */
     void (*on_point)(void *ctx, const char *point);
+    /* Called every progress_every seconds while objects are read (from
+     * the thread that called fl_ingest_run); NULL = none. */
+    void (*on_progress)(void *ctx, const struct fl_ingest_progress *p);
+    double progress_every;   /* seconds between on_progress calls; 0 = 0.25 */
     void *ctx;
 };
 

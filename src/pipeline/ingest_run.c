@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fl/fl_config.h"
@@ -166,6 +167,7 @@ struct pw {
     uint32_t n_sel;
     struct contribs cs;
     struct fl__rollup *roll;  /* hourly rollup of the file (rollup.c) */
+    bool split;               /* this batch is encoded in two column shares */
 };
 
 struct outfile {
@@ -175,21 +177,33 @@ struct outfile {
     struct contribs cs;
 };
 
-/* A helper thread that encodes half of a batch's partitions: the main
- * thread and the helper take writers from one task list (largest first). */
+/* One piece of a batch's encoding: the rows selected for writer p, all of
+ * its columns (part -1) or one of two column shares (part 0 or 1, see
+ * fl_pq_writer_add_part). */
+struct task {
+    struct pw *p;
+    int part;
+    int rc;                 /* result, written by the thread that ran it */
+    struct fl_error err;
+};
+
+/* A helper thread that encodes with the main thread: both take tasks from
+ * one list (largest first).  A partition with many rows in the batch is
+ * split by columns, so that even a batch of one partition (the usual case:
+ * one log object is one account, region and day) keeps both threads busy. */
 struct wpool {
     pthread_t th;
     bool started, quit;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct pw **tasks;      /* the batch's writers with rows, largest first */
+    struct task *tasks;     /* 2 per writer at most */
     int n_tasks, next;      /* tasks[next..n_tasks) are not taken yet */
     int active;             /* tasks being encoded now */
     const struct fl_batch *b;
     int obj;
-    int rc;                 /* first error of either thread */
-    struct fl_error err;
 };
+/* Fewer selected rows than this are not split by columns. */
+#define SPLIT_MIN_ROWS 512
 
 struct run {
     struct fl__job *j;
@@ -209,7 +223,34 @@ struct run {
     fl_enricher *enr;
     struct fl_ingest_totals *tot;
     struct wpool wp;
+    /* progress: input bytes read (the reader thread stores, the main thread
+     * loads: relaxed atomics), and what the main thread counts */
+    uint64_t prog_bytes;
+    struct fl_ingest_progress prog;
+    double prog_t0, prog_last;
 };
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Hand the progress to the caller when progress_every (0.25 s) passed
+ * since the last time (main thread). */
+static void progress(struct run *R)
+{
+    if (!R->o->on_progress)
+        return;
+    double t = mono_now();
+    if (t - R->prog_last < (R->o->progress_every > 0 ? R->o->progress_every : 0.25))
+        return;
+    R->prog_last = t;
+    R->prog.bytes_in = __atomic_load_n(&R->prog_bytes, __ATOMIC_RELAXED);
+    R->prog.seconds = t - R->prog_t0;
+    R->o->on_progress(R->o->ctx, &R->prog);
+}
 
 static int key_of(const struct fl_batch *b, uint32_t row, int col, struct fl_str *s)
 {
@@ -415,8 +456,21 @@ static int pw_find(struct run *R, const struct fl_batch *b, int obj,
     return FL_OK;
 }
 
-/* Take tasks until none is left (either thread).  A task's writer, batch
- * and object are read under the lock when it is taken, and `active` counts
+/* Run one task (either thread; touches only its writer's share). */
+static int run_task(struct task *t, const struct fl_batch *b, int obj)
+{
+    struct pw *p = t->p;
+    if (t->part < 0)
+        return pw_write_sel(p, b, obj, &t->err);
+    const uint32_t *sel = p->n_sel == b->n ? NULL : p->sel;
+    FL_TRY(fl_pq_writer_add_part(p->w, b, sel, p->n_sel, t->part, 2, &t->err));
+    if (t->part == 0)
+        fl__rollup_add(p->roll, b, sel, p->n_sel);
+    return FL_OK;
+}
+
+/* Take tasks until none is left (either thread).  A task's batch and
+ * object are read under the lock when it is taken, and `active` counts
  * tasks in progress, so the main thread never waits for a helper that has
  * not started (on a loaded machine it may not be scheduled for a while). */
 static void wp_work(struct wpool *w)
@@ -427,18 +481,13 @@ static void wp_work(struct wpool *w)
             pthread_mutex_unlock(&w->mu);
             return;
         }
-        struct pw *p = w->tasks[w->next++];
+        struct task *t = &w->tasks[w->next++];
         const struct fl_batch *b = w->b;
         int obj = w->obj;
         w->active++;
         pthread_mutex_unlock(&w->mu);
-        struct fl_error e;
-        int rc = pw_write_sel(p, b, obj, &e);
+        t->rc = run_task(t, b, obj);
         pthread_mutex_lock(&w->mu);
-        if (rc < 0 && w->rc == FL_OK) {
-            w->rc = rc;
-            w->err = e;
-        }
         if (--w->active == 0)
             pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
@@ -462,53 +511,88 @@ static void *wp_main(void *arg)
     return NULL;
 }
 
-static int cmp_task(const void *a, const void *b)
+static uint32_t task_rows(const struct task *t)
 {
-    const struct pw *x = *(struct pw *const *)a, *y = *(struct pw *const *)b;
-    return x->n_sel < y->n_sel ? 1 : x->n_sel > y->n_sel ? -1 : 0;
+    return t->part < 0 ? t->p->n_sel : t->p->n_sel / 2;
 }
 
-/* Encode every open writer's selection of batch b, in parallel when more
- * than one writer has rows. */
+static int cmp_task(const void *a, const void *b)
+{
+    uint32_t x = task_rows(a), y = task_rows(b);
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Encode every open writer's selection of batch b, on both threads when
+ * there is a helper. */
 static int write_all(struct run *R, const struct fl_batch *b, int obj, struct fl_error *err)
 {
     struct wpool *w = &R->wp;
-    int n = 0;
-    for (int i = 0; i < R->max_writers; i++)
-        if (R->pws[i].open && R->pws[i].n_sel)
-            w->tasks[n++] = &R->pws[i];
-    if (n == 0)
-        return FL_OK;
-    if (n == 1 || !w->started) {
-        for (int i = 0; i < n; i++)
-            FL_TRY(pw_flush_sel(R, w->tasks[i], b, obj, err));
+    if (!w->started) {
+        for (int i = 0; i < R->max_writers; i++)
+            if (R->pws[i].open && R->pws[i].n_sel)
+                FL_TRY(pw_flush_sel(R, &R->pws[i], b, obj, err));
         return FL_OK;
     }
+    int n = 0;
+    for (int i = 0; i < R->max_writers; i++) {
+        struct pw *p = &R->pws[i];
+        if (!p->open || !p->n_sel)
+            continue;
+        p->split = p->n_sel >= SPLIT_MIN_ROWS && p->n_sel <= fl_pq_writer_room(p->w);
+        for (int k = 0; k < (p->split ? 2 : 1); k++)
+            w->tasks[n++] = (struct task){p, p->split ? k : -1, FL_OK, {0}};
+    }
+    if (n == 0)
+        return FL_OK;
+    if (n == 1)
+        return pw_flush_sel(R, w->tasks[0].p, b, obj, err);
     pthread_mutex_lock(&w->mu);
     qsort(w->tasks, (size_t)n, sizeof *w->tasks, cmp_task);
     w->n_tasks = n;
     w->next = 0;
     w->b = b;
     w->obj = obj;
-    w->rc = FL_OK;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
     wp_work(w);
     pthread_mutex_lock(&w->mu);
     while (w->active > 0)
         pthread_cond_wait(&w->cv, &w->mu);
-    int rc = w->rc;
     w->n_tasks = 0;
     w->next = 0;
     pthread_mutex_unlock(&w->mu);
-    if (rc < 0) {
-        if (err)
-            *err = w->err;
-        return rc;
+    /* the results (main thread only from here) */
+    int rc = FL_OK;
+    for (int i = 0; i < n; i++) {
+        struct task *t = &w->tasks[i];
+        if (t->part > 0)
+            continue;
+        struct fl_error e;
+        int trc = t->rc;
+        if (trc < 0)
+            e = t->err;
+        if (t->part == 0) {
+            /* both shares done: count the rows, maybe write a row group */
+            for (int k = 0; k < n; k++) {
+                const struct task *u = &w->tasks[k];
+                if (u->p == t->p && u->part == 1 && u->rc < 0 && trc == FL_OK) {
+                    trc = u->rc;
+                    e = u->err;
+                }
+            }
+            trc = fl_pq_writer_add_done(t->p->w, t->p->n_sel, trc, &e);
+            if (trc == FL_OK && contrib_add(&t->p->cs, obj, t->p->n_sel) < 0)
+                trc = fl_error_set(&e, FL_ELIMIT, "too many objects in one file");
+        }
+        if (trc < 0 && rc == FL_OK) {
+            rc = trc;
+            if (err)
+                *err = e;
+        }
+        if (trc == FL_OK)
+            pw_account(R, t->p, obj);
     }
-    for (int i = 0; i < n; i++)
-        pw_account(R, w->tasks[i], obj);
-    return FL_OK;
+    return rc;
 }
 
 /* Route the rows of one batch of object `obj` to their partitions. */
@@ -762,6 +846,7 @@ static int walk_cb(void *ctx, const char *path, int rc, const struct fl_error *e
 static void *reader_main(void *arg)
 {
     struct run *R = arg;
+    uint64_t bytes_base = 0; /* input bytes of the objects done */
     for (int i = 0; i < R->n_objs && !R->q.abort; i++) {
         struct obj *o = &R->objs[i];
         if (o->status == FL_ST_SKIPPED || o->status == FL_ST_FAILED)
@@ -792,6 +877,9 @@ static void *reader_main(void *arg)
                     o->rc = ee.rc ? ee.rc : FL_EINTERNAL;
                 }
             }
+            if (R->o->on_progress)
+                __atomic_store_n(&R->prog_bytes, bytes_base + fl_reader_stats(r)->bytes_in,
+                                 __ATOMIC_RELAXED);
             if (b->n > 0)
                 q_push(&R->q, (struct msg){M_BATCH, i, b});
             else
@@ -805,6 +893,7 @@ static void *reader_main(void *arg)
             if (f)
                 fl_strlcpy(o->format, f, strlen(f), sizeof o->format);
             o->resume = fl_reader_resume_offset(r);
+            bytes_base += o->stats.bytes_in;
             fl_reader_close(r);
         }
         q_push(&R->q, (struct msg){M_END, i, NULL});
@@ -1431,7 +1520,7 @@ int fl_ingest_run(const char *const *paths, int n_paths, const struct fl_ingest_
     for (int i = 0; rc == FL_OK && i < R.max_writers; i++)
         if (!(R.pws[i].sel = fl_malloc((size_t)bcap * sizeof(uint32_t))))
             rc = fl_error_set(err, FL_ENOMEM, "out of memory");
-    R.wp.tasks = fl_calloc((size_t)R.max_writers, sizeof *R.wp.tasks);
+    R.wp.tasks = fl_calloc((size_t)R.max_writers * 2, sizeof *R.wp.tasks);
     if (!R.wp.tasks && rc == FL_OK)
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");
     pthread_mutex_init(&R.wp.mu, NULL);
@@ -1448,11 +1537,16 @@ int fl_ingest_run(const char *const *paths, int n_paths, const struct fl_ingest_
     }
     struct fl_batch *last_b = NULL;
     int last_obj = 0;
+    for (int i = 0; i < R.n_objs; i++)
+        if (R.objs[i].status != FL_ST_SKIPPED && R.objs[i].status != FL_ST_FAILED)
+            R.prog.objects_total++;
+    R.prog_t0 = R.prog_last = mono_now();
     while (started) {
         struct msg m = q_pop(&R.q);
         if (m.kind == M_DONE)
             break;
         if (m.kind == M_BATCH) {
+            R.prog.records += m.b->n;
             if (rc == FL_OK) {
                 rc = route(&R, m.b, m.obj, err);
                 fl__point(&job, "batch");
@@ -1462,8 +1556,10 @@ int fl_ingest_run(const char *const *paths, int n_paths, const struct fl_ingest_
             q_put_batch(&R.q, m.b);
         } else if (m.kind == M_END) {
             fl__point(&job, "object");
+            R.prog.objects_done++;
             report(&R, &R.objs[m.obj]);
         }
+        progress(&R);
         if (rc < 0) {
             pthread_mutex_lock(&R.q.mu);
             R.q.abort = true;

@@ -114,7 +114,17 @@ static int put_packed_bits(struct fl_buf *o, const uint8_t *v, size_t n)
     FL_TRY(put_uvarint(o, ((uint64_t)groups << 1) | 1));
     FL_TRY(fl_buf_reserve(o, groups));
     uint8_t *q = (uint8_t *)o->p + o->len;
-    for (size_t g = 0; g < groups; g++) {
+    size_t full = n / 8;
+    for (size_t g = 0; g < full; g++) {
+        /* 8 bytes of 0/1 -> 8 bits, LSB first: each byte i lands on bit
+         * 56 + i of the product and no two partial products collide */
+        uint64_t x;
+        memcpy(&x, v + g * 8, 8);
+        x = (x | (x >> 1) | (x >> 2) | (x >> 3) | (x >> 4) | (x >> 5) | (x >> 6) | (x >> 7)) &
+            0x0101010101010101ULL; /* any non-zero byte is 1 */
+        q[g] = (uint8_t)((x * 0x0102040810204080ULL) >> 56);
+    }
+    for (size_t g = full; g < groups; g++) {
         uint8_t b = 0;
         for (size_t k = 0; k < 8; k++) {
             size_t idx = g * 8 + k;

@@ -6,6 +6,7 @@
  * of all-NULL columns, invalid UTF-8 repair, "-" as NULL, row selections,
  * random-access reads, and corrupt/truncated files (clean errors).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -528,6 +529,109 @@ TEST(row_selection)
     fl_batch_free(o);
     fl_batch_free(b);
     fl_pq_close(r);
+    unlink(p);
+}
+
+/* fl_pq_writer_add_part: two column shares encoded by two threads at once
+ * give byte for byte the file that fl_pq_writer_add writes (row-group
+ * boundaries inside batches, selections, a dictionary that fills up, pages
+ * smaller than a batch). */
+static char *slurp(const char *p, size_t *n);
+
+struct part_job {
+    fl_pq_writer *w;
+    const struct fl_batch *b;
+    const uint32_t *sel;
+    uint32_t n;
+    int rc;
+};
+
+static void *part1_main(void *arg)
+{
+    struct part_job *j = arg;
+    struct fl_error e = {0};
+    j->rc = fl_pq_writer_add_part(j->w, j->b, j->sel, j->n, 1, 2, &e);
+    return NULL;
+}
+
+static void write_split(const char *pa, const char *pb, const struct fl_pq_write_opts *o)
+{
+    struct fl_error e = {0};
+    fl_pq_writer *wa, *wb;
+    ASSERT_EQ_INT(fl_pq_writer_open(&wa, pa, o, &e), FL_OK);
+    ASSERT_EQ_INT(fl_pq_writer_open(&wb, pb, o, &e), FL_OK);
+    struct fl_batch *b = fl_batch_new(1000);
+    uint32_t sel[1000];
+    int split = 0;
+    for (uint64_t k = 0; k < 30000; k += 1000) {
+        fl_batch_reset(b);
+        fill(b, 1000, k);
+        const uint32_t *rows = NULL;
+        uint32_t n = 1000;
+        if ((k / 1000) % 3 == 1) { /* a selection: every third row */
+            n = 0;
+            for (uint32_t i = 0; i < 1000; i += 3)
+                sel[n++] = i;
+            rows = sel;
+        }
+        ASSERT_EQ_INT(fl_pq_writer_add(wa, b, rows, n, &e), FL_OK);
+        if (n > fl_pq_writer_room(wb)) {
+            ASSERT_EQ_INT(fl_pq_writer_add_part(wb, b, rows, n, 0, 2, &e), FL_EINVAL);
+            ASSERT_EQ_INT(fl_pq_writer_add(wb, b, rows, n, &e), FL_OK);
+            continue;
+        }
+        struct part_job j = {wb, b, rows, n, -1};
+        pthread_t th;
+        ASSERT_EQ_INT(pthread_create(&th, NULL, part1_main, &j), 0);
+        int rc0 = fl_pq_writer_add_part(wb, b, rows, n, 0, 2, &e);
+        pthread_join(th, NULL);
+        ASSERT_EQ_INT(rc0, FL_OK);
+        ASSERT_EQ_INT(j.rc, FL_OK);
+        ASSERT_EQ_INT(fl_pq_writer_add_done(wb, n, FL_OK, &e), FL_OK);
+        split++;
+    }
+    ASSERT(split > 20);
+    ASSERT_EQ_INT(fl_pq_writer_rows(wa), fl_pq_writer_rows(wb));
+    ASSERT_EQ_INT(fl_pq_writer_close(wa, &e), FL_OK);
+    ASSERT_EQ_INT(fl_pq_writer_close(wb, &e), FL_OK);
+    fl_batch_free(b);
+}
+
+TEST(parallel_parts_same_file)
+{
+    struct fl_pq_write_opts o;
+    fl_pq_write_opts_default(&o);
+    o.row_group_rows = 7000;
+    o.page_rows = 999;
+    for (int v = 0; v < 2; v++) {
+        if (v == 1)
+            o.dict_max_bytes = 3000; /* srcaddr's dictionary fills up */
+        char pa[64];
+        snprintf(pa, sizeof pa, "%s", tmp_path());
+        const char *pb = tmp_path();
+        write_split(pa, pb, &o);
+        size_t na, nb;
+        char *a = slurp(pa, &na), *b = slurp(pb, &nb);
+        ASSERT(a && b);
+        ASSERT_EQ_MEM(a, na, b, nb);
+        free(a);
+        free(b);
+        unlink(pa);
+        unlink(pb);
+    }
+    /* a failed share fails the writer */
+    const char *p = tmp_path();
+    struct fl_error e = {0};
+    fl_pq_writer *w;
+    ASSERT_EQ_INT(fl_pq_writer_open(&w, p, NULL, &e), FL_OK);
+    struct fl_batch *b = fl_batch_new(100);
+    fill(b, 100, 0);
+    ASSERT_EQ_INT(fl_pq_writer_add_part(w, b, NULL, 0, 0, 2, &e), FL_OK);
+    ASSERT_EQ_INT(fl_pq_writer_add_part(w, b, NULL, 0, 2, 2, &e), FL_EINVAL);
+    ASSERT(fl_pq_writer_add_done(w, 100, FL_ENOMEM, &e) == FL_ENOMEM);
+    ASSERT(fl_pq_writer_add(w, b, NULL, 0, &e) < 0);
+    fl_pq_writer_abort(w);
+    fl_batch_free(b);
     unlink(p);
 }
 
