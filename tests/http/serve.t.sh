@@ -14,7 +14,7 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/n
 trap cleanup EXIT
 
 H=$FL_TMP/home
-"$FL" generate --records 3000 --seed 7 --out "$FL_TMP/in.log" >/dev/null 2>&1
+"$FL" generate --records 3000 --seed 7 --incidents admin,scan --out "$FL_TMP/in.log" >/dev/null 2>&1
 FLOWSIFT_HOME=$H "$FL" ingest "$FL_TMP/in.log" >/dev/null 2>&1 || fail ingest "ingest failed"
 FLOWSIFT_HOME=$H "$FL" detect --rules "$FL_ROOT/rules" --from 2026-11-20 --to 2026-11-21 >/dev/null 2>&1
 
