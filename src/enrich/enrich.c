@@ -12,11 +12,11 @@
 
 #include "enrich_int.h"
 
-/* The address cache: 4-way set-associative, 32 768 sets = 131 072
+/* The address cache: 4-way set-associative, 65 536 sets = 262 144
  * addresses.  A set's four keys fill one cache line (one miss to probe);
- * the resolved ids live in a parallel array.  ~6.7 MiB, touched lazily. */
+ * the resolved ids live in a parallel array.  ~13 MiB, touched lazily. */
 #define CACHE_WAYS 4
-#define CACHE_SET_BITS 15
+#define CACHE_SET_BITS 16
 #define CACHE_SETS (1u << CACHE_SET_BITS)
 
 enum flow_type { FT_INTRA = 0, FT_INTER, FT_EXT, FT_MAL, FT_CLOUD, FT_UPRIV, FT_UNKNOWN, FT__N };
@@ -502,6 +502,19 @@ static void resolve_slow(fl_enricher *e, const struct fl_ip *ip, struct ainfo *a
     memset(a, 0, sizeof *a);
     enum fl_scope sc = fl_ip_scope(ip);
     a->scope = (uint8_t)sc;
+    if (fl_ip_is_v4(ip)) { /* overlap the memory misses of the big maps */
+        uint32_t k = fl__ip_v4(ip);
+        for (int stage = 1; stage <= 2; stage++) {
+            for (size_t i = 0; i < e->n_intel && i < 8; i++)
+                fl__rmap_prefetch(&e->intel[i].map, k, stage);
+            fl__rmap_prefetch(&e->assets, k, stage);
+            if (sc == FL_SCOPE_PUBLIC) {
+                fl__rmap_prefetch(&e->country, k, stage);
+                fl__rmap_prefetch(&e->asn, k, stage);
+                fl__rmap_prefetch(&e->cloud, k, stage);
+            }
+        }
+    }
     a->vpc = fl__rmap_get(&e->vpc, ip);
     a->internal = a->vpc || fl__rmap_get(&e->internal, ip);
     a->asset = fl__rmap_get(&e->assets, ip);

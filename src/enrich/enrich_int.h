@@ -81,6 +81,22 @@ void fl__rmap_free(struct fl__rmap *m);
 /* Value of the range containing ip, 0 if none. */
 uint32_t fl__rmap_get(const struct fl__rmap *m, const struct fl_ip *ip);
 static inline size_t fl__rmap_size(const struct fl__rmap *m) { return m->n4 + m->n6; }
+/* Start loading what fl__rmap_get(m, ip) will read first (an IPv4 bucket;
+ * with stage 2, once the bucket has arrived, the middle of its ranges):
+ * a resolution that misses the caches asks several large maps at once, and
+ * their memory misses then overlap instead of queueing. */
+static inline void fl__rmap_prefetch(const struct fl__rmap *m, uint32_t v4, int stage)
+{
+    if (!m->idx4)
+        return;
+    if (stage == 1) {
+        __builtin_prefetch(&m->idx4[v4 >> 16]);
+    } else {
+        uint32_t lo = m->idx4[v4 >> 16], hi = m->idx4[(v4 >> 16) + 1];
+        if (lo < m->n4)
+            __builtin_prefetch(&m->r4[lo + (hi - lo) / 2]);
+    }
+}
 /* Priority that makes longer prefixes win. */
 static inline uint32_t fl__prio_lpm(const struct fl_cidr *c) { return 128u - c->bits; }
 
