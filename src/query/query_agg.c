@@ -9,8 +9,12 @@
  * with a message naming --memory.  DISTINCT aggregates (and approx_distinct,
  * which is computed exactly) go through one shared set of (aggregate, group,
  * value) so that a value feeds its aggregate once per group.
- * approx_percentile keeps the values and picks the nearest-rank value at
- * the end (exact, so within any approximation error).
+ * approx_distinct is a HyperLogLog sketch per group (2048 one-byte
+ * registers, standard error 1.04/sqrt(2048) = 2.3 %, Trino's default),
+ * exact while a group has at most HLL_EXACT distinct values (their 64-bit
+ * hashes are kept in a small set first).  approx_percentile keeps the values
+ * and picks the nearest-rank value at the end (exact, so within any
+ * approximation error).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -31,12 +35,37 @@ struct astate {
             int64_t cnt; /* values seen */
         };
         struct qval v;   /* min/max/arbitrary/by value */
+        struct hll *sk;  /* approx_distinct sketch (NULL: no value yet) */
     };
     union {
         double m2;       /* Welford M2 */
         struct qval k;   /* min_by/max_by key */
     };
 };
+
+/* ---- HyperLogLog (approx_distinct) ------------------------------------------ */
+#define HLL_P 11                 /* 2^11 = 2048 registers */
+#define HLL_M (1u << HLL_P)
+#define HLL_EXACT 128            /* distinct values counted exactly */
+
+/* A sketch: while `dense` is 0, h[0..cap) is an open-addressing set of the
+ * values' 64-bit hashes (0 = empty; a hash of 0 is stored as 1) and n is
+ * the exact count; past HLL_EXACT values it becomes HLL_M registers. */
+struct hll {
+    uint32_t n, cap;
+    uint32_t dense;
+    uint32_t pad;
+    uint64_t h[];                /* or uint8_t registers[HLL_M] */
+};
+
+static void hll_reg(uint8_t *reg, uint64_t h)
+{
+    uint32_t j = (uint32_t)(h >> (64 - HLL_P));
+    uint64_t w = (h << HLL_P) | (1ull << (HLL_P - 1)); /* rank <= 64 - P + 1 */
+    uint8_t rank = (uint8_t)(__builtin_clzll(w) + 1);
+    if (rank > reg[j])
+        reg[j] = rank;
+}
 
 struct hslot {
     uint64_t h;
@@ -131,6 +160,117 @@ static int keep_str(struct qgroups *g, struct qval *v)
     memcpy(p, v->s, v->n);
     v->s = p;
     return FL_OK;
+}
+
+static struct hll *hll_alloc(struct qgroups *g, uint32_t cap, bool dense)
+{
+    size_t sz = sizeof(struct hll) + (dense ? HLL_M : cap * sizeof(uint64_t));
+    struct hll *k = fl__qarena_alloc(&g->strs, sz);
+    if (!k)
+        return NULL;
+    memset(k, 0, sz);
+    k->cap = cap;
+    k->dense = dense;
+    return k;
+}
+
+/* Add the hash h to the sketch *kp (created or converted as needed); the
+ * old arrays stay in the arena (at most twice the final size). */
+static int hll_add(struct qgroups *g, struct hll **kp, uint64_t h)
+{
+    struct hll *k = *kp;
+    if (!k) {
+        if (!(k = hll_alloc(g, 8, false)))
+            return nomem(g);
+        *kp = k;
+    }
+    if (k->dense) {
+        hll_reg((uint8_t *)k->h, h);
+        return FL_OK;
+    }
+    if (!h)
+        h = 1;
+    uint32_t mask = k->cap - 1, j = (uint32_t)h & mask;
+    while (k->h[j]) {
+        if (k->h[j] == h)
+            return FL_OK;
+        j = (j + 1) & mask;
+    }
+    if ((k->n + 1) * 2 <= k->cap) {
+        k->h[j] = h;
+        k->n++;
+        return FL_OK;
+    }
+    struct hll *nk;
+    if (k->n + 1 > HLL_EXACT) {
+        if (!(nk = hll_alloc(g, 0, true)))
+            return nomem(g);
+        for (uint32_t i = 0; i < k->cap; i++)
+            if (k->h[i])
+                hll_reg((uint8_t *)nk->h, k->h[i]);
+        hll_reg((uint8_t *)nk->h, h);
+    } else {
+        if (!(nk = hll_alloc(g, k->cap * 2, false)))
+            return nomem(g);
+        *kp = nk;
+        for (uint32_t i = 0; i < k->cap; i++)
+            if (k->h[i])
+                FL_TRY(hll_add(g, kp, k->h[i]));
+        return hll_add(g, kp, h);
+    }
+    *kp = nk;
+    return FL_OK;
+}
+
+/* Fold sketch b (of another table) into *ap. */
+static int hll_merge(struct qgroups *g, struct hll **ap, const struct hll *b)
+{
+    if (!b)
+        return FL_OK;
+    if (!b->dense) {
+        for (uint32_t i = 0; i < b->cap; i++)
+            if (b->h[i])
+                FL_TRY(hll_add(g, ap, b->h[i]));
+        return FL_OK;
+    }
+    struct hll *a = *ap;
+    if (!a || !a->dense) {
+        struct hll *nk = hll_alloc(g, 0, true);
+        if (!nk)
+            return nomem(g);
+        for (uint32_t i = 0; a && i < a->cap; i++)
+            if (a->h[i])
+                hll_reg((uint8_t *)nk->h, a->h[i]);
+        *ap = a = nk;
+    }
+    uint8_t *x = (uint8_t *)a->h;
+    const uint8_t *y = (const uint8_t *)b->h;
+    for (uint32_t j = 0; j < HLL_M; j++)
+        if (y[j] > x[j])
+            x[j] = y[j];
+    return FL_OK;
+}
+
+/* The estimate: exact below HLL_EXACT values; otherwise the HyperLogLog
+ * estimate with linear counting for small ranges (Flajolet et al. 2007;
+ * 64-bit hashes need no large-range correction). */
+static int64_t hll_count(const struct hll *k)
+{
+    if (!k)
+        return 0;
+    if (!k->dense)
+        return k->n;
+    const uint8_t *reg = (const uint8_t *)k->h;
+    double sum = 0;
+    uint32_t zeros = 0;
+    for (uint32_t j = 0; j < HLL_M; j++) {
+        sum += ldexp(1.0, -(int)reg[j]);
+        zeros += reg[j] == 0;
+    }
+    double m = HLL_M, e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+    if (e <= 2.5 * m && zeros)
+        e = m * log(m / zeros);
+    return (int64_t)llround(e);
 }
 
 int fl__qgroups_new(struct qctx *q, struct qsel *s, struct qgroups **out)
@@ -321,10 +461,13 @@ static int update(struct qgroups *g, int j, struct astate *st, struct qval *v, s
         st->i++;
         return FL_OK;
     case AG_COUNT:
-    case AG_APPROX_DISTINCT:
         if (v->t != QT_NULL)
             st->i++;
         return FL_OK;
+    case AG_APPROX_DISTINCT:
+        if (v->t == QT_NULL)
+            return FL_OK;
+        return hll_add(g, &st->sk, fl__qval_hash(v, 0x4c4c48ull));
     case AG_COUNT_IF:
         if (v->t == QT_BOOL && v->i)
             st->i++;
@@ -497,9 +640,12 @@ int fl__qgroups_finish(struct qgroups *g, qgroup_fn fn, void *ctx)
             case AG_COUNT_STAR:
             case AG_COUNT:
             case AG_COUNT_IF:
-            case AG_APPROX_DISTINCT:
                 v->t = QT_INT;
                 v->i = t->i;
+                break;
+            case AG_APPROX_DISTINCT:
+                v->t = QT_INT;
+                v->i = hll_count(t->sk);
                 break;
             case AG_SUM:
                 if (!t->cnt)
@@ -596,6 +742,8 @@ static int merge_state(struct qgroups *g, const struct qagg *ag, struct astate *
     case AG_COUNT_IF:
         a->i += b->i;
         return FL_OK;
+    case AG_APPROX_DISTINCT:
+        return hll_merge(g, &a->sk, b->sk);
     case AG_SUM:
     case AG_AVG: {
         if (!b->cnt)

@@ -175,6 +175,10 @@ struct run {
     struct qval *prow;       /* projection buffer */
     int64_t stop_after;      /* rows needed when nothing reorders them; -1 = all */
     int64_t topn;            /* keep at most this many sorted rows; -1 = all */
+    size_t *heap;            /* top-N: row slots of out, worst row at the root */
+    uint64_t *hseq;          /* top-N: arrival number of each slot (ties) */
+    size_t hn;               /* rows in the heap */
+    uint64_t seq;            /* rows offered so far (+ 2^62 in thread 1) */
     struct sortkey *keys;
     int nkeys;
     struct qeval *ev;        /* evaluator for group rows */
@@ -233,7 +237,7 @@ static int sort_rows(struct run *r, int64_t keep)
     }
     for (size_t i = 0; i < o->nrows; i++) {
         refs[i].v = o->v + i * w;
-        refs[i].idx = i;
+        refs[i].idx = r->hseq ? r->hseq[i] : i; /* top-N: arrival order */
     }
     sort_ctx = r;
     qsort(refs, o->nrows, sizeof *refs, rowref_cmp);
@@ -256,18 +260,113 @@ static int sort_rows(struct run *r, int64_t keep)
 
 #define STOP 1 /* the consumer has all the rows it needs */
 
+/* Top-N order of two heap slots: the ORDER BY keys, then arrival. */
+static int heap_cmp(const struct run *r, size_t a, size_t b)
+{
+    size_t w = (size_t)(r->out->ncols ? r->out->ncols : 1);
+    int c = row_cmp(r, r->out->v + a * w, r->out->v + b * w);
+    if (c)
+        return c;
+    return (r->hseq[a] > r->hseq[b]) - (r->hseq[a] < r->hseq[b]);
+}
+
+static void heap_down(struct run *r, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < r->hn && heap_cmp(r, r->heap[l], r->heap[m]) > 0)
+            m = l;
+        if (l + 1 < r->hn && heap_cmp(r, r->heap[l + 1], r->heap[m]) > 0)
+            m = l + 1;
+        if (m == i)
+            return;
+        size_t x = r->heap[m];
+        r->heap[m] = r->heap[i];
+        r->heap[i] = x;
+        i = m;
+    }
+}
+
+/*
+ * ORDER BY ... LIMIT n: keep the best n rows in a binary heap whose root is
+ * the worst kept row.  A row that does not beat the root is dropped before
+ * anything is copied (the common case over millions of groups); one that
+ * does replaces the root's slot.  seq is the row's arrival number, the tie
+ * breaker that keeps the sort stable.  The final order comes from
+ * sort_rows over the kept rows.
+ */
+static int heap_push(struct run *r, const struct qval *row, uint64_t seq)
+{
+    struct qrows *o = r->out;
+    size_t n = (size_t)r->topn, w = (size_t)(o->ncols ? o->ncols : 1);
+    if (n == 0)
+        return FL_OK;
+    if (!r->heap) {
+        if (fl__qmem_charge(&r->q->mem, n * (sizeof *r->heap + sizeof *r->hseq)) != FL_OK)
+            return budget_err(&r->q->mem, r->q->err);
+        r->heap = fl_malloc(n * sizeof *r->heap);
+        r->hseq = fl_malloc(n * sizeof *r->hseq);
+        if (!r->heap || !r->hseq)
+            return budget_err(&r->q->mem, r->q->err);
+    }
+    if (r->hn < n) {
+        FL_TRY(fl__qrows_add(o, row, r->q->err));
+        size_t slot = o->nrows - 1, i = r->hn++;
+        r->hseq[slot] = seq;
+        r->heap[i] = slot;
+        while (i > 0) {
+            size_t u = (i - 1) / 2;
+            if (heap_cmp(r, r->heap[u], r->heap[i]) >= 0)
+                break;
+            size_t x = r->heap[u];
+            r->heap[u] = r->heap[i];
+            r->heap[i] = x;
+            i = u;
+        }
+        return FL_OK;
+    }
+    size_t root = r->heap[0];
+    int c = row_cmp(r, row, o->v + root * w);
+    if (c > 0 || (c == 0 && seq > r->hseq[root]))
+        return FL_OK;
+    struct qval *d = o->v + root * w;
+    for (int k = 0; k < o->ncols; k++) {
+        d[k] = row[k];
+        if (row[k].t == QT_STR && row[k].n) {
+            /* the replaced bytes stay in the arena (bounded by the budget) */
+            char *p = fl__qarena_alloc(&o->strs, row[k].n);
+            if (!p)
+                return budget_err(&r->q->mem, r->q->err);
+            memcpy(p, row[k].s, row[k].n);
+            d[k].s = p;
+        }
+    }
+    r->hseq[root] = seq;
+    heap_down(r, 0);
+    return FL_OK;
+}
+
+static void heap_free(struct run *r)
+{
+    if (r->heap)
+        fl__qmem_release(&r->q->mem, (size_t)r->topn * (sizeof *r->heap + sizeof *r->hseq));
+    fl_free(r->heap);
+    fl_free(r->hseq);
+    r->heap = NULL;
+    r->hseq = NULL;
+    r->hn = 0;
+}
+
 static int emit(struct run *r, struct qeval *ev)
 {
     struct qsel *s = r->s;
     for (int c = 0; c < s->nproj; c++)
         FL_TRY(fl__qeval(ev, s->proj[c], &r->prow[c]));
+    if (r->topn >= 0)
+        return heap_push(r, r->prow, r->seq++);
     FL_TRY(fl__qrows_add(r->out, r->prow, r->q->err));
     if (r->stop_after >= 0 && (int64_t)r->out->nrows >= r->stop_after)
         return STOP;
-    if (r->topn >= 0 && r->out->nrows >= (size_t)(2 * r->topn + 1024)) {
-        FL_TRY(sort_rows(r, r->topn));
-        /* the string arena keeps growing; bounded by the budget */
-    }
     return FL_OK;
 }
 
@@ -276,7 +375,7 @@ static int consume(void *ctx, struct qeval *ev)
     struct run *r = ctx;
     struct qsel *s = r->s;
     fl__qarena_reset(&ev->tmp);
-    if (s->where) {
+    if (s->where && !ev->where_done) {
         int ok = fl__qeval_pred(ev, s->where);
         if (ok <= 0)
             return ok;
@@ -380,6 +479,10 @@ static int scan_parallel(struct qctx *q, struct qsel *s, struct run *r0, struct 
     r1.out = &proj1;
     r1.groups = NULL;
     r1.tid = 1;
+    r1.heap = NULL;
+    r1.hseq = NULL;
+    r1.hn = 0;
+    r1.seq = 1ull << 62; /* thread 1 reads the second half */
     r1.prow = fl_calloc((size_t)s->nproj + 1, sizeof *r1.prow);
     struct qeval ev1;
     memset(&ev1, 0, sizeof ev1);
@@ -405,8 +508,10 @@ static int scan_parallel(struct qctx *q, struct qsel *s, struct run *r0, struct 
     if (rc == FL_OK && !s->aggregate) {
         size_t w = (size_t)(proj1.ncols ? proj1.ncols : 1);
         for (size_t i = 0; i < proj1.nrows && rc == FL_OK; i++)
-            rc = fl__qrows_add(r0->out, proj1.v + i * w, q->err);
+            rc = r0->topn >= 0 ? heap_push(r0, proj1.v + i * w, r1.hseq[i])
+                               : fl__qrows_add(r0->out, proj1.v + i * w, q->err);
     }
+    heap_free(&r1);
     fl__qgroups_free(r1.groups);
     fl_free(r1.prow);
     if (ev1.md)
@@ -515,6 +620,7 @@ int fl__qexec(struct qctx *q, struct qsel *s, struct qrows *out)
         for (size_t i = 0; i < n && rc == FL_OK; i++)
             rc = fl__qrows_add(out, proj.v + (from + i) * w, q->err);
     }
+    heap_free(&r);
     fl_free(r.prow);
     if (ev.md)
         pcre2_match_data_free(ev.md);
@@ -709,10 +815,20 @@ static void explain_plan(struct qctx *q, struct qsel *s, int depth)
     if (s->having)
         fl_buf_printf(b, "%s  Filter (HAVING)\n", ind);
     if (s->aggregate)
-        fl_buf_printf(b, "%s  Aggregate: %d key%s, %d aggregate%s (hash)\n", ind, s->ngroup,
-                      s->ngroup == 1 ? "" : "s", s->naggs, s->naggs == 1 ? "" : "s");
-    if (s->where)
-        fl_buf_printf(b, "%s  Filter (WHERE)\n", ind);
+        fl_buf_printf(b, "%s  Aggregate: %d key%s, %d aggregate%s (%s)\n", ind, s->ngroup,
+                      s->ngroup == 1 ? "" : "s", s->naggs, s->naggs == 1 ? "" : "s",
+                      fl__qfast_ok(s) && !q->generic_agg
+                          ? "hash on packed keys, partitioned, 2 threads merge in parallel"
+                          : "hash");
+    if (s->where) {
+        int dcols[8], nd = 0;
+        if (s->src_kind == SRC_SCAN && !q->generic_agg)
+            nd = fl__qscan_dict_cols(s, dcols, 8);
+        fl_buf_printf(b, "%s  Filter (WHERE)", ind);
+        for (int i = 0; i < nd; i++)
+            fl_buf_printf(b, "%s%s", i ? ", " : "; on dictionary codes: ", fl_fields[dcols[i]].name);
+        fl_buf_printf(b, "\n");
+    }
     if (s->src_kind == SRC_SCAN) {
         fl_buf_printf(b, "%s  Scan %s: columns", ind, s->vpc_table ? "vpc_flow_logs" : "flows");
         int n = 0;

@@ -48,19 +48,21 @@ struct fstate {
 
 struct slab {
     struct slab *next;
+    void *base;         /* the allocation (mem is base aligned) */
+    char *mem;          /* cap bytes */
     size_t pos, cap;
-    /* bytes follow, 64-aligned */
 };
 
 struct fpart {
     uint64_t *idx;      /* (hash32 << 32) | (gid + 1); 0 = empty */
+    void *idx_base;     /* allocation of idx */
     size_t idxcap;      /* power of two, 0 = not yet used */
     size_t n;           /* groups */
     char **chunks;      /* groups, 1 << CHUNK_BITS per chunk */
     size_t nchunks, capchunks;
 };
 
-#define PBATCH 16 /* rows hashed (and their index slots prefetched) ahead */
+#define PBATCH 32 /* rows hashed (and their index slots prefetched) ahead */
 
 struct fthread {
     struct fpart part[NPART];
@@ -176,12 +178,13 @@ void fl__qfast_free(struct qfast *f)
         for (int p = 0; p < NPART; p++) {
             struct fpart *pp = &th->part[p];
             fl__qmem_release(m, pp->idxcap * sizeof *pp->idx);
-            fl_free(pp->idx);
+            fl_free(pp->idx_base);
             fl_free(pp->chunks);
         }
         for (struct slab *sl = th->slabs, *nx; sl; sl = nx) {
             nx = sl->next;
             fl__qmem_release(m, sl->cap + sizeof *sl);
+            fl_free(sl->base);
             fl_free(sl);
         }
         fl__qarena_free(&th->strs);
@@ -192,19 +195,30 @@ void fl__qfast_free(struct qfast *f)
     fl_free(f);
 }
 
-static void hugepages(void *p, size_t n)
+/*
+ * n bytes for a big table; *base_out is what to fl_free.  From 1 MiB on the
+ * block is aligned to 2 MiB and marked for transparent huge pages: the
+ * tables are probed at random, and with 4 KiB pages nearly every probe
+ * also misses the TLB (and first-touch faults cost ~11 us per page on this
+ * kind of VM; one 2 MiB fault replaces 512 of them).
+ */
+static void *big_alloc(size_t n, void **base_out)
 {
+    const size_t H = (size_t)2 << 20;
+    if (n < (H >> 1)) {
+        *base_out = fl_malloc(n);
+        return *base_out;
+    }
+    size_t r = (n + H - 1) & ~(H - 1);
+    char *b = fl_malloc(r + H);
+    *base_out = b;
+    if (!b)
+        return NULL;
+    char *a = (char *)(((uintptr_t)b + H - 1) & ~(uintptr_t)(H - 1));
 #ifdef MADV_HUGEPAGE
-    const uintptr_t H = 2u << 20;
-    if (n < 2 * H)
-        return;
-    uintptr_t a = ((uintptr_t)p + H - 1) & ~(H - 1), e = ((uintptr_t)p + n) & ~(H - 1);
-    if (e > a)
-        madvise((void *)a, e - a, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)n;
+    madvise(a, r, MADV_HUGEPAGE);
 #endif
+    return a;
 }
 
 /* n bytes (64-aligned) from the thread's slabs; slabs grow from 256 KiB to
@@ -221,19 +235,21 @@ static void *slab_alloc(struct qfast *f, struct fthread *th, size_t n)
             cap *= 2;
         if (fl__qmem_charge(&f->q->mem, cap + sizeof *sl) != FL_OK)
             return NULL;
-        struct slab *ns = fl_malloc(sizeof *ns + cap + 64);
-        if (!ns) {
+        struct slab *ns = fl_calloc(1, sizeof *ns);
+        if (ns)
+            ns->mem = big_alloc(cap + 64, &ns->base);
+        if (!ns || !ns->mem) {
+            fl_free(ns);
             fl__qmem_release(&f->q->mem, cap + sizeof *sl);
             return NULL;
         }
-        hugepages(ns, sizeof *ns + cap + 64);
         ns->next = sl;
         ns->cap = cap;
-        uintptr_t base = (uintptr_t)(ns + 1);
+        uintptr_t base = (uintptr_t)ns->mem;
         ns->pos = ((base + 63) & ~(uintptr_t)63) - base;
         th->slabs = sl = ns;
     }
-    void *p = (char *)(sl + 1) + sl->pos;
+    void *p = sl->mem + sl->pos;
     sl->pos += n;
     return p;
 }
@@ -312,12 +328,13 @@ static int part_grow(struct qfast *f, struct fpart *pp)
     size_t ncap = pp->idxcap ? pp->idxcap * 2 : 256;
     if (fl__qmem_charge(&f->q->mem, ncap * sizeof(uint64_t)) != FL_OK)
         return FL_ENOMEM;
-    uint64_t *n = fl_malloc(ncap * sizeof *n);
+    void *nbase;
+    uint64_t *n = big_alloc(ncap * sizeof *n, &nbase);
     if (!n) {
+        fl_free(nbase);
         fl__qmem_release(&f->q->mem, ncap * sizeof(uint64_t));
         return FL_ENOMEM;
     }
-    hugepages(n, ncap * sizeof *n);
     memset(n, 0, ncap * sizeof *n);
     size_t mask = ncap - 1;
     for (size_t i = 0; i < pp->idxcap; i++) {
@@ -330,8 +347,9 @@ static int part_grow(struct qfast *f, struct fpart *pp)
         n[j] = e;
     }
     fl__qmem_release(&f->q->mem, pp->idxcap * sizeof(uint64_t));
-    fl_free(pp->idx);
+    fl_free(pp->idx_base);
     pp->idx = n;
+    pp->idx_base = nbase;
     pp->idxcap = ncap;
     return FL_OK;
 }

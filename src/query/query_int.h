@@ -267,6 +267,7 @@ struct qeval {
     const struct qval *row; /* slots */
     struct qarena tmp;      /* per-row scratch (reset by the caller) */
     pcre2_match_data *md;
+    bool where_done;        /* the scan already applied all of WHERE to this row */
 };
 int fl__qeval(struct qeval *ev, const struct qnode *n, struct qval *out);
 /* 1 = TRUE, 0 = FALSE or NULL, < 0 error. */
@@ -340,6 +341,10 @@ int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn,
  * cost more than the parallel scan saves). */
 typedef bool (*qpar_fn)(void *ctx0, uint64_t rows_seen);
 extern _Thread_local qpar_fn fl__qscan_par_check;
+
+/* The string columns whose WHERE conjuncts the scan evaluates once per
+ * dictionary entry (EXPLAIN); returns how many (at most max). */
+int fl__qscan_dict_cols(const struct qsel *s, int *cols, int max);
 
 /* query_exec.c */
 int fl__qexec(struct qctx *q, struct qsel *s, struct qrows *out);

@@ -512,7 +512,7 @@ static int add_agg(struct qctx *q, struct qsel *s, struct qnode *n)
     if (g->fn == AG_APPROX_PERCENTILE)
         g->pct = g->arg2->lit.t == QT_DBL ? g->arg2->lit.d : (double)g->arg2->lit.i;
     if (g->fn == AG_APPROX_DISTINCT) {
-        g->distinct = true;
+        g->distinct = false; /* a sketch: duplicates do not change it */
         g->arg2 = NULL;
     }
     if (g->fn == AG_COUNT && g->distinct)

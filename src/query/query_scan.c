@@ -287,6 +287,51 @@ static int part_only(const struct qnode *n)
     return any;
 }
 
+/* The one string file column that conjunct n reads, if it reads only that
+ * column and constants through operators that cannot fail (so evaluating
+ * it for a dictionary value that no row reaching it has is harmless);
+ * -1 otherwise, -2 for no column yet. */
+static int single_str_col(const struct qnode *n, int col)
+{
+    switch (n->kind) {
+    case N_LIT:
+        return col;
+    case N_SLOT:
+        if (n->slot >= FL_NCOLS || is_part_slot(n->slot) || fl_fields[n->slot].type != FL_STR ||
+            (col >= 0 && col != n->slot))
+            return -1;
+        return n->slot;
+    case N_CMP:
+    case N_INLIST:
+    case N_ISNULL:
+    case N_BETWEEN:
+    case N_AND:
+    case N_OR:
+    case N_NOT:
+        for (int i = 0; i < n->nargs && col != -1; i++)
+            col = single_str_col(n->a[i], col);
+        return col;
+    default:
+        return -1;
+    }
+}
+
+int fl__qscan_dict_cols(const struct qsel *s, int *cols, int max)
+{
+    struct qnode *conj[128];
+    int nconj = split_and(s->where, conj, 128, 0), n = 0;
+    for (int k = 0; k < nconj; k++) {
+        int c = single_str_col(conj[k], -2), d = 0;
+        if (c < 0)
+            continue;
+        while (d < n && cols[d] != c)
+            d++;
+        if (d == n && n < max)
+            cols[n++] = c;
+    }
+    return n;
+}
+
 /* Can the row group be skipped for conjunct c?  Uses statistics only. */
 static bool rg_skip(fl_pq_reader *r, int rg, const struct qnode *c)
 {
@@ -382,8 +427,23 @@ struct witem {
     uint64_t rows;
 };
 
+/* A string column with WHERE conjuncts that read only it: they are
+ * evaluated once per dictionary entry of each row group (memoized), and a
+ * row whose code fails is dropped before its other columns are even
+ * copied into the row; the column's value is the dictionary string itself
+ * (no copy into the batch). */
+#define MAXDC 8
+struct dcol {
+    int col;
+    int nconj;
+    const struct qnode *conj[8];
+};
+
 struct worker {
     struct qctx *q;
+    const struct dcol *dc;
+    int ndc;
+    bool dc_all;  /* the dictionary filters are the whole WHERE */
     struct qsel *s;
     struct flist *fl;
     const struct witem *items;
@@ -396,6 +456,59 @@ struct worker {
     int rc;
 };
 
+/*
+ * A read batch with arrays for the scanned columns only: fl_batch_new
+ * allocates and zeroes every catalog column (megabytes, most of the fixed
+ * cost of a small query).  The columns not read share one `valid` array
+ * (fl_pq_read sets them NULL) and have no value arrays.  Free with
+ * scan_batch_free, not fl_batch_free.
+ */
+static void scan_batch_free(struct fl_batch *b, const int *cols, int ncols)
+{
+    if (!b)
+        return;
+    for (int c = 0; c < ncols; c++) {
+        fl_free(b->col[cols[c]].valid);
+        fl_free(b->col[cols[c]].s);
+        fl_free(b->col[cols[c]].i);
+    }
+    fl_free(b->arena);
+    fl_free(b);
+}
+
+static struct fl_batch *scan_batch_new(const int *cols, int ncols, uint8_t **shared_out)
+{
+    uint32_t cap = FL_BATCH_ROWS;
+    struct fl_batch *b = fl_calloc(1, sizeof *b);
+    uint8_t *shared = fl_malloc(cap);
+    *shared_out = shared;
+    if (!b || !shared) {
+        fl_free(b);
+        return NULL;
+    }
+    b->cap = cap;
+    for (int c = 0; c < FL_NCOLS; c++)
+        b->col[c].valid = shared;
+    bool ok = true;
+    for (int k = 0; k < ncols; k++) {
+        struct fl_column *col = &b->col[cols[k]];
+        col->valid = fl_malloc(cap);
+        if (fl_fields[cols[k]].type == FL_STR)
+            col->s = fl_malloc(cap * sizeof *col->s);
+        else
+            col->i = fl_malloc(cap * sizeof *col->i);
+        ok = ok && col->valid && (col->s || col->i);
+    }
+    b->arena_cap = (size_t)cap * 64;
+    b->arena_limit = (size_t)1 << 31; /* offsets are 32-bit */
+    b->arena = fl_malloc(b->arena_cap);
+    if (!ok || !b->arena) {
+        scan_batch_free(b, cols, ncols);
+        return NULL;
+    }
+    return b;
+}
+
 /* Read the row groups w->items[0..n) and feed every row to w->fn.  Opens
  * each file once for consecutive items. */
 static int scan_items(struct worker *w)
@@ -403,11 +516,34 @@ static int scan_items(struct worker *w)
     struct qctx *q = w->q;
     struct qsel *s = w->s;
     struct qval *row = fl_calloc((size_t)QSCAN_NCOLS, sizeof *row);
-    struct fl_batch *b = fl_batch_new(FL_BATCH_ROWS);
+    uint8_t *shared_valid = NULL;
+    struct fl_batch *b = scan_batch_new(w->cols, w->ncols, &shared_valid);
     if (!row || !b) {
         fl_free(row);
-        fl_batch_free(b);
+        scan_batch_free(b, w->cols, w->ncols);
+        fl_free(shared_valid);
         return fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
+    }
+    struct dstate {
+        int32_t *codes;
+        uint8_t *memo;        /* per code: 0 unknown, 1 keep, 2 drop; [nd] = NULL */
+        uint32_t memocap, nd; /* nd = UINT32_MAX: dictionary not loaded */
+        const struct fl_str *dict;
+        bool on;              /* this batch has codes */
+    } dicts[MAXDC];
+    memset(dicts, 0, sizeof dicts);
+    int bcols[FL_NCOLS];
+    for (int d = 0; d < w->ndc; d++) {
+        dicts[d].nd = UINT32_MAX;
+        dicts[d].codes = fl_malloc(b->cap * sizeof(int32_t));
+        if (!dicts[d].codes) {
+            for (int e = 0; e < d; e++)
+                fl_free(dicts[e].codes);
+            fl_free(row);
+            scan_batch_free(b, w->cols, w->ncols);
+            fl_free(shared_valid);
+            return fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
+        }
     }
     struct qeval *ev = w->ev;
     ev->row = row;
@@ -434,10 +570,53 @@ static int scan_items(struct worker *w)
             for (int p = 0; p < 6; p++)
                 row[part_slot(p)] = f->part[p];
         }
+        if (k == 0 || it->file != w->items[k - 1].file || it->rg != w->items[k - 1].rg)
+            for (int d = 0; d < w->ndc; d++)
+                dicts[d].nd = UINT32_MAX; /* a new row group: a new dictionary */
         for (uint64_t r0 = 0; r0 < it->rows && rc == FL_OK;) {
             fl_batch_reset(b);
             uint32_t want = (uint32_t)FL_MIN((uint64_t)b->cap, it->rows - r0);
-            int got = fl_pq_read(r, it->rg, r0, want, w->cols, w->ncols, b, &perr);
+            /* dictionary codes of the filter columns, values of the rest */
+            int nb = 0;
+            for (int c = 0; c < w->ncols; c++) {
+                int d = 0;
+                while (d < w->ndc && w->dc[d].col != w->cols[c])
+                    d++;
+                if (d == w->ndc) {
+                    bcols[nb++] = w->cols[c];
+                    continue;
+                }
+                struct dstate *ds = &dicts[d];
+                const struct fl_str *dict;
+                uint32_t nd;
+                int g = fl_pq_read_codes(r, it->rg, r0, want, w->dc[d].col, ds->codes, &dict, &nd, &perr);
+                ds->on = g == (int)want;
+                if (!ds->on) {
+                    if (g < 0 && g != FL_EUNSUPPORTED && g != FL_ENOTFOUND) {
+                        rc = fl__qerr(q, s->table_pos, g, "cannot read %s: %s", f->path, perr.msg);
+                        break;
+                    }
+                    bcols[nb++] = w->cols[c]; /* PLAIN pages: values */
+                    continue;
+                }
+                if (ds->nd != nd || ds->dict != dict) {
+                    if (nd + 1 > ds->memocap) {
+                        uint8_t *m = fl_realloc(ds->memo, (size_t)nd + 1);
+                        if (!m) {
+                            rc = fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
+                            break;
+                        }
+                        ds->memo = m;
+                        ds->memocap = nd + 1;
+                    }
+                    memset(ds->memo, 0, (size_t)nd + 1); /* memo[nd] = NULL */
+                    ds->dict = dict;
+                    ds->nd = nd;
+                }
+            }
+            if (rc != FL_OK)
+                break;
+            int got = fl_pq_read(r, it->rg, r0, want, bcols, nb, b, &perr);
             if (got < 0) {
                 rc = fl__qerr(q, s->table_pos, got, "cannot read %s: %s", f->path, perr.msg);
                 break;
@@ -445,9 +624,46 @@ static int scan_items(struct worker *w)
             if (got == 0)
                 break;
             r0 += (uint64_t)got;
+            bool all_on = w->dc_all;
+            for (int d = 0; d < w->ndc; d++)
+                all_on = all_on && dicts[d].on;
+            ev->where_done = all_on;
             for (int i = 0; i < got && rc == FL_OK; i++) {
-                for (int c = 0; c < w->ncols; c++) {
-                    int col = w->cols[c];
+                bool keep = true;
+                for (int d = 0; d < w->ndc && keep; d++) {
+                    struct dstate *ds = &dicts[d];
+                    if (!ds->on)
+                        continue;
+                    int32_t code = ds->codes[i];
+                    uint32_t mi = code < 0 || (uint32_t)code >= ds->nd ? ds->nd : (uint32_t)code;
+                    struct qval *v = &row[w->dc[d].col];
+                    if (mi == ds->nd) {
+                        *v = QV_NULL;
+                    } else {
+                        v->t = QT_STR;
+                        v->s = ds->dict[mi].p;
+                        v->n = (uint32_t)ds->dict[mi].n;
+                    }
+                    if (!ds->memo[mi]) { /* first row with this value */
+                        uint8_t m = 1;
+                        for (int c = 0; c < w->dc[d].nconj && m == 1; c++) {
+                            fl__qarena_reset(&ev->tmp);
+                            int ok = fl__qeval_pred(ev, w->dc[d].conj[c]);
+                            if (ok < 0) {
+                                rc = ok;
+                                break;
+                            }
+                            if (!ok)
+                                m = 2;
+                        }
+                        ds->memo[mi] = m;
+                    }
+                    keep = ds->memo[mi] == 1;
+                }
+                if (!keep || rc != FL_OK)
+                    continue;
+                for (int c = 0; c < nb; c++) {
+                    int col = bcols[c];
                     struct qval *v = &row[col];
                     const struct fl_column *bc = &b->col[col];
                     if (!bc->valid[i]) {
@@ -465,9 +681,15 @@ static int scan_items(struct worker *w)
             }
         }
     }
+    ev->where_done = false;
     if (r)
         fl_pq_close(r);
-    fl_batch_free(b);
+    for (int d = 0; d < w->ndc; d++) {
+        fl_free(dicts[d].codes);
+        fl_free(dicts[d].memo);
+    }
+    scan_batch_free(b, w->cols, w->ncols);
+    fl_free(shared_valid);
     fl_free(row);
     ev->row = NULL;
     return rc;
@@ -515,6 +737,29 @@ int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn,
     for (int c = 0; c < FL_NCOLS; c++)
         if (s->need[c] && !(fl_fields[c].flags & FL_PART))
             cols[ncols++] = c;
+    /* WHERE conjuncts on one string column: filtered on dictionary codes */
+    struct dcol dc[MAXDC];
+    int ndc = 0, ndone = 0;
+    for (int k = 0; k < nconj && !q->generic_agg; k++) {
+        int c = single_str_col(conj[k], -2);
+        if (c < 0)
+            continue;
+        int d = 0;
+        while (d < ndc && dc[d].col != c)
+            d++;
+        if (d == ndc) {
+            if (ndc == MAXDC)
+                continue;
+            dc[ndc].col = c;
+            dc[ndc].nconj = 0;
+            ndc++;
+        }
+        if (dc[d].nconj < 8) {
+            dc[d].conj[dc[d].nconj++] = conj[k];
+            ndone++;
+        }
+    }
+    bool dc_all = ndc > 0 && ndone == nconj && nconj < 128;
     struct qval *row = fl_calloc((size_t)QSCAN_NCOLS, sizeof *row);
     struct witem *items = NULL;
     size_t nitems = 0, capitems = 0;
@@ -623,6 +868,9 @@ int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn,
         w0.n = 1;
         w0.cols = cols;
         w0.ncols = ncols;
+        w0.dc = dc;
+        w0.ndc = ndc;
+        w0.dc_all = dc_all;
         w0.ev = evs[0];
         w0.fn = fn;
         w0.ctx = ctxs[0];
@@ -653,6 +901,9 @@ int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn,
             w[t].n = t == 0 ? split - first : nitems - split;
             w[t].cols = cols;
             w[t].ncols = ncols;
+            w[t].dc = dc;
+            w[t].ndc = ndc;
+            w[t].dc_all = dc_all;
             w[t].ev = evs[t < nthr ? t : 0];
             w[t].fn = fn;
             w[t].ctx = ctxs[t < nthr ? t : 0];
