@@ -588,10 +588,17 @@ static inline bool same_bytes(const char *x, const char *y, size_t n)
     return true;
 }
 
+/* Arena bytes reserved past a row's own: room for a fixed-size copy. */
+#define ARENA_SLACK 32u
+
 /* Store a string value: reuse the column's last copy if equal, else append
- * to the arena.  The caller reserved room for the whole line (row_reserve). */
-static inline __attribute__((always_inline)) void put_str(struct fl__aws *a, struct fl_batch *b, int col, uint32_t row,
-                           const char *p, size_t n)
+ * to the arena.  The caller reserved room for the whole line plus
+ * ARENA_SLACK (row_reserve).  avail = bytes readable at p (>= n): with 32
+ * of them a short value is copied as two fixed 16-byte moves (no libc call;
+ * the bytes past n are overwritten by the next value). */
+static inline __attribute__((always_inline)) void put_str(struct fl__aws *a, struct fl_batch *b,
+                                                          int col, uint32_t row, const char *p,
+                                                          size_t n, size_t avail)
 {
     struct cache_ent *ce = &a->cache[col];
     if (ce->gen == a->gen && ce->ref.len == n && same_bytes(b->arena + ce->ref.off, p, n)) {
@@ -599,22 +606,33 @@ static inline __attribute__((always_inline)) void put_str(struct fl__aws *a, str
         return;
     }
     struct fl_sref r = {(uint32_t)b->arena_len, (uint32_t)n};
-    memcpy(b->arena + b->arena_len, p, n);
+    char *d = b->arena + b->arena_len;
+    if (n <= ARENA_SLACK && avail >= ARENA_SLACK) {
+        memcpy(d, p, 16);
+        memcpy(d + 16, p + 16, 16);
+    } else {
+        memcpy(d, p, n);
+    }
     b->arena_len += n;
     ce->ref = r;
     ce->gen = a->gen;
     fl_set_sref(b, col, row, r);
 }
 
-/* Make sure n more arena bytes fit without a check per field. */
+/* Make sure n + ARENA_SLACK more arena bytes fit without a check per
+ * field. */
 static int row_reserve(struct fl_batch *b, const char *p, size_t n)
 {
-    if (FL_LIKELY(b->arena_cap - b->arena_len >= n))
+    if (FL_LIKELY(b->arena_cap - b->arena_len >= n + ARENA_SLACK))
         return FL_OK;
+    static const char zeros[ARENA_SLACK];
+    size_t mark = b->arena_len;
     struct fl_sref tmp;
-    FL_TRY(fl_batch_intern(b, p, n, &tmp)); /* grows the arena ... */
-    b->arena_len -= n;                      /* ... and gives the bytes back */
-    return FL_OK;
+    int rc = fl_batch_intern(b, p, n, &tmp); /* grows the arena ... */
+    if (rc == FL_OK)
+        rc = fl_batch_intern(b, zeros, ARENA_SLACK, &tmp);
+    b->arena_len = mark; /* ... and gives the bytes back */
+    return rc;
 }
 
 static int extra_add(struct fl__aws *a, int i, struct fl_str v)
@@ -681,7 +699,7 @@ static inline __attribute__((always_inline)) enum fl_reject store_field(struct f
     case K_IP:
         if (FL_UNLIKELY(!valid_ip(t.p, t.n)))
             return FL_REJ_BAD_IP;
-        put_str(a, b, cc, row, t.p, t.n);
+        put_str(a, b, cc, row, t.p, t.n, t.n);
         return FL_REJ__COUNT;
     case K_ACTION:
         if (t.n == 6 && memcmp(t.p, "ACCEPT", 6) == 0)
@@ -707,7 +725,7 @@ static inline __attribute__((always_inline)) enum fl_reject store_field(struct f
     case K_EXTRA:
         return extra_add(a, i, t) < 0 ? FL_REJ_TOO_BIG : FL_REJ__COUNT;
     default:
-        put_str(a, b, cc, row, t.p, t.n);
+        put_str(a, b, cc, row, t.p, t.n, t.n);
         return FL_REJ__COUNT;
     }
 }
@@ -790,13 +808,13 @@ static inline bool line_fast(struct fl__aws *a, struct fl_batch *b, uint32_t row
             t = token_end(q, e);
             if (FL_UNLIKELY(t == q || (t - q == 1 && *q == '-')))
                 return false;
-            put_str(a, b, f->col, row, q, (size_t)(t - q));
+            put_str(a, b, f->col, row, q, (size_t)(t - q), (size_t)(e - q));
             break;
         case K_IP:
             t = token_end(q, e);
             if (FL_UNLIKELY(t == q || !valid_ip(q, (size_t)(t - q))))
                 return false;
-            put_str(a, b, f->col, row, q, (size_t)(t - q));
+            put_str(a, b, f->col, row, q, (size_t)(t - q), (size_t)(e - q));
             break;
         case K_STATUS:
             t = token_end(q, e);
@@ -861,7 +879,7 @@ static inline bool line_v2(struct fl__aws *a, struct fl_batch *b, uint32_t row, 
     t = token_end(q, e);                                                                 \
     if (FL_UNLIKELY(t == q || t == e || (t - q == 1 && *q == '-') || !(CHECK)))           \
         return false;                                                                    \
-    put_str(a, b, C, row, q, (size_t)(t - q));                                           \
+    put_str(a, b, C, row, q, (size_t)(t - q), (size_t)(e - q));                          \
     q = t + 1
     V2_INT(FL_COL_VERSION, (uint64_t)INT32_MAX);
     V2_STR(FL_COL_ACCOUNT_ID, true);

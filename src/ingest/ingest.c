@@ -125,7 +125,7 @@ int fl__reject(struct fl__pctx *c, uint64_t line, uint64_t offset,
 }
 
 /* Intern the object-level strings into batch b (once per batch). */
-static int lineage_intern(struct fl__pctx *c, struct fl_batch *b)
+int fl__pctx_lineage_intern(struct fl__pctx *c, struct fl_batch *b)
 {
     const struct fl_objmeta *m = c->meta;
     c->ref_cloud = c->ref_account = c->ref_region = (struct fl_sref){0, 0};
@@ -140,27 +140,7 @@ static int lineage_intern(struct fl__pctx *c, struct fl_batch *b)
     return FL_OK;
 }
 
-int fl__pctx_lineage(struct fl__pctx *c, struct fl_batch *b, uint32_t row,
-                     uint64_t offset)
-{
-    /* Rows of one batch arrive in increasing order; a smaller row number
-     * means the batch was reset (its arena too), so intern again. */
-    if (FL_UNLIKELY(c->ref_batch != b || (int64_t)row <= c->ref_last_row ||
-                    (size_t)c->source_ref.off + c->source_ref.len > b->arena_len))
-        FL_TRY(lineage_intern(c, b));
-    c->ref_last_row = row;
-    fl_set_sref(b, FL_COL_SOURCE_OBJECT, row, c->source_ref);
-    fl_set_i64(b, FL_COL_SOURCE_OFFSET, row, (int64_t)offset);
-    if (c->ref_cloud.len && !b->col[FL_COL_CLOUD].valid[row])
-        fl_set_sref(b, FL_COL_CLOUD, row, c->ref_cloud);
-    if (c->ref_account.len)
-        fl_set_sref(b, FL_COL_ACCOUNT, row, c->ref_account);
-    else if (!b->col[FL_COL_ACCOUNT].valid[row] && b->col[FL_COL_ACCOUNT_ID].valid[row])
-        fl_set_sref(b, FL_COL_ACCOUNT, row, b->col[FL_COL_ACCOUNT_ID].s[row]);
-    if (c->ref_region.len && !b->col[FL_COL_REGION].valid[row])
-        fl_set_sref(b, FL_COL_REGION, row, c->ref_region);
-    return FL_OK;
-}
+/* fl__pctx_lineage() itself is inline in ingest_int.h. */
 
 static const struct fl_format *find_format(const char *name)
 {

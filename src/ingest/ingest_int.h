@@ -91,10 +91,37 @@ struct fl__pctx {
 int fl__reject(struct fl__pctx *c, uint64_t line, uint64_t offset,
                enum fl_reject why, const char *text, size_t n,
                struct fl_error *err);
+/* Intern the object-level strings into b (the slow part of
+ * fl__pctx_lineage, once per batch). */
+int fl__pctx_lineage_intern(struct fl__pctx *c, struct fl_batch *b);
+
 /* Fill source_object/source_offset, cloud/account/region defaults from the
- * object metadata for row `row` of b. */
-int fl__pctx_lineage(struct fl__pctx *c, struct fl_batch *b, uint32_t row,
-                     uint64_t offset);
+ * object metadata for row `row` of b.  Inline: it runs once per row. */
+static inline int fl__pctx_lineage(struct fl__pctx *c, struct fl_batch *b, uint32_t row,
+                                   uint64_t offset)
+{
+    /* Rows of one batch arrive in increasing order; a smaller row number
+     * means the batch was reset (its arena too), so intern again. */
+    if (FL_UNLIKELY(c->ref_batch != b || (int64_t)row <= c->ref_last_row ||
+                    (size_t)c->source_ref.off + c->source_ref.len > b->arena_len)) {
+        int rc = fl__pctx_lineage_intern(c, b);
+        if (rc < 0)
+            return rc;
+    }
+    c->ref_last_row = row;
+    struct fl_column *col = b->col;
+    fl_set_sref(b, FL_COL_SOURCE_OBJECT, row, c->source_ref);
+    fl_set_i64(b, FL_COL_SOURCE_OFFSET, row, (int64_t)offset);
+    if (c->ref_cloud.len && !col[FL_COL_CLOUD].valid[row])
+        fl_set_sref(b, FL_COL_CLOUD, row, c->ref_cloud);
+    if (c->ref_account.len)
+        fl_set_sref(b, FL_COL_ACCOUNT, row, c->ref_account);
+    else if (!col[FL_COL_ACCOUNT].valid[row] && col[FL_COL_ACCOUNT_ID].valid[row])
+        fl_set_sref(b, FL_COL_ACCOUNT, row, col[FL_COL_ACCOUNT_ID].s[row]);
+    if (c->ref_region.len && !col[FL_COL_REGION].valid[row])
+        fl_set_sref(b, FL_COL_REGION, row, c->ref_region);
+    return FL_OK;
+}
 
 struct fl_format {
     const char *name;   /* "aws-vpc", "azure-nsg", ... */

@@ -12,9 +12,21 @@
  *
  * Errors name the object: truncated or corrupt gzip -> FL_ECORRUPT,
  * unreadable -> FL_EIO.
+ *
+ * Inflate thread.  A gzip regular file of at least INF_THREAD_MIN bytes is
+ * inflated on a thread of its own, ahead of the parser, into a ring of
+ * INF_SLOTS reused buffers of INF_CHUNK bytes (bounded memory: the ring is
+ * all that is ever buffered).  The reader takes the slots in order, so the
+ * byte stream, its offsets and therefore every line number and
+ * source_offset are exactly those of the synchronous path; an error met by
+ * the thread is handed over after the bytes that preceded it, with the same
+ * message.  Stdin and small files stay synchronous (no thread to start, no
+ * read that close() would have to wait for).  FLOWSIFT_INFLATE_THREAD=0
+ * turns the thread off (tests compare both paths).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,7 +38,30 @@
 
 #define IN_BLOCK (256u * 1024u)
 
+#define INF_SLOTS 4u
+#define INF_CHUNK (1024u * 1024u)
+#define INF_THREAD_MIN (256u * 1024u) /* compressed bytes */
+
 enum in_mode { IN_PLAIN = 0, IN_ISAL, IN_ZLIB };
+
+/* The inflate thread and its ring (see the file comment).  Slots
+ * [head, tail) hold inflated bytes; the thread fills slot tail % INF_SLOTS,
+ * the reader drains slot head % INF_SLOTS from offset rpos.  mu guards head,
+ * tail, len[], bytes_in[], the end flags and err. */
+struct inflater {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;            /* a slot was filled or freed, or stop */
+    char *slot[INF_SLOTS];
+    size_t len[INF_SLOTS];        /* bytes in each filled slot */
+    uint64_t bytes_in[INF_SLOTS]; /* raw bytes read when the slot was filled */
+    unsigned head, tail;          /* counters; tail - head filled slots */
+    size_t rpos;                  /* reader's offset in the head slot */
+    bool end;                     /* the thread is done: no slot after tail */
+    bool stop;                    /* close(): the thread must return */
+    int rc;                       /* the thread's error (after the slots) */
+    struct fl_error err;
+};
 
 struct fl__input {
     int fd;
@@ -51,12 +86,22 @@ struct fl__input {
     uint64_t bytes_in;      /* raw bytes read from the fd */
     uint64_t bytes_out;     /* decompressed bytes handed out or peeked */
     uint64_t pos;           /* decompressed offset of the next byte returned */
+    int pending_rc;         /* error to return at the next produce() */
+    struct fl_error pending_err;
+    /* inflate thread (NULL = synchronous) */
+    struct inflater *inf;
+    bool inf_wanted;        /* start the thread at the first produce() */
+    bool inf_done;          /* reader side: the stream ended */
+    uint64_t inf_bytes_in;  /* reader side: raw bytes behind what it took */
 };
 
 const char *fl__input_name(const struct fl__input *in) { return in->name; }
 const char *fl__input_path(const struct fl__input *in) { return in->path; }
 bool fl__input_is_gzip(const struct fl__input *in) { return in->gzip; }
-uint64_t fl__input_bytes_in(const struct fl__input *in) { return in->bytes_in; }
+uint64_t fl__input_bytes_in(const struct fl__input *in)
+{
+    return in->inf ? in->inf_bytes_in : in->bytes_in;
+}
 uint64_t fl__input_offset(const struct fl__input *in) { return in->pos; }
 
 /* Read raw bytes into ibuf (after compacting). 0 ok (maybe EOF), <0 error. */
@@ -191,11 +236,164 @@ static int inflate_some(struct fl__input *in, char *buf, size_t cap, size_t *got
     return FL_OK;
 }
 
+/* ---- the inflate thread ------------------------------------------------ */
+
+/* Thread body: fill slots in order until the stream ends, an error, or
+ * stop.  Only this thread touches the inflate state and the raw input
+ * while it runs. */
+static void *inflater_main(void *arg)
+{
+    struct fl__input *in = arg;
+    struct inflater *t = in->inf;
+    for (;;) {
+        pthread_mutex_lock(&t->mu);
+        while (t->tail - t->head == INF_SLOTS && !t->stop)
+            pthread_cond_wait(&t->cv, &t->mu);
+        bool stop = t->stop;
+        unsigned k = t->tail % INF_SLOTS;
+        pthread_mutex_unlock(&t->mu);
+        if (stop)
+            return NULL;
+        if (!t->slot[k]) { /* allocated on first use: small streams stay small */
+            t->slot[k] = fl_malloc(INF_CHUNK);
+            if (!t->slot[k]) {
+                pthread_mutex_lock(&t->mu);
+                t->rc = fl_error_set(&t->err, FL_ENOMEM, "%s: out of memory", in->name);
+                t->end = true;
+                pthread_cond_broadcast(&t->cv);
+                pthread_mutex_unlock(&t->mu);
+                return NULL;
+            }
+        }
+        size_t n = 0;
+        int rc = FL_OK;
+        struct fl_error e;
+        fl_error_clear(&e);
+        while (n < INF_CHUNK && !in->done) {
+            size_t got = 0;
+            rc = inflate_some(in, t->slot[k] + n, INF_CHUNK - n, &got, &e);
+            n += got; /* the bytes before an error are delivered first */
+            if (rc < 0)
+                break;
+        }
+        pthread_mutex_lock(&t->mu);
+        if (n > 0) {
+            t->len[k] = n;
+            t->bytes_in[k] = in->bytes_in;
+            t->tail++;
+        }
+        if (rc < 0) {
+            t->rc = rc;
+            t->err = e;
+        }
+        if (rc < 0 || in->done)
+            t->end = true;
+        bool end = t->end;
+        pthread_cond_broadcast(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+        if (end)
+            return NULL;
+    }
+}
+
+static int inflater_start(struct fl__input *in, struct fl_error *err)
+{
+    struct inflater *t = fl_calloc(1, sizeof *t);
+    if (!t)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    if (pthread_mutex_init(&t->mu, NULL) != 0) {
+        fl_free(t);
+        return fl_error_set(err, FL_ENOMEM, "%s: cannot create a mutex", in->name);
+    }
+    if (pthread_cond_init(&t->cv, NULL) != 0) {
+        pthread_mutex_destroy(&t->mu);
+        fl_free(t);
+        return fl_error_set(err, FL_ENOMEM, "%s: cannot create a condition", in->name);
+    }
+    in->inf = t;
+    in->inf_bytes_in = in->bytes_in;
+    if (pthread_create(&t->th, NULL, inflater_main, in) != 0) {
+        /* no thread: carry on synchronously */
+        in->inf = NULL;
+        pthread_cond_destroy(&t->cv);
+        pthread_mutex_destroy(&t->mu);
+        fl_free(t);
+    }
+    return FL_OK;
+}
+
+static void inflater_stop(struct fl__input *in)
+{
+    struct inflater *t = in->inf;
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->stop = true;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->th, NULL);
+    for (unsigned i = 0; i < INF_SLOTS; i++)
+        fl_free(t->slot[i]);
+    pthread_cond_destroy(&t->cv);
+    pthread_mutex_destroy(&t->mu);
+    fl_free(t);
+    in->inf = NULL;
+}
+
+/* Reader side: copy up to cap bytes out of the ring. */
+static int inflater_take(struct fl__input *in, char *buf, size_t cap, size_t *got,
+                         struct fl_error *err)
+{
+    struct inflater *t = in->inf;
+    *got = 0;
+    if (in->inf_done)
+        return FL_OK;
+    pthread_mutex_lock(&t->mu);
+    while (t->tail == t->head && !t->end)
+        pthread_cond_wait(&t->cv, &t->mu);
+    if (t->tail == t->head) { /* ended: the error, if any, comes now */
+        int rc = t->rc;
+        if (rc < 0 && err)
+            *err = t->err;
+        in->inf_done = true;
+        pthread_mutex_unlock(&t->mu);
+        return rc;
+    }
+    unsigned k = t->head % INF_SLOTS;
+    size_t len = t->len[k];
+    in->inf_bytes_in = t->bytes_in[k];
+    pthread_mutex_unlock(&t->mu);
+    /* the slot is the reader's until head moves past it */
+    size_t n = FL_MIN(cap, len - t->rpos);
+    memcpy(buf, t->slot[k] + t->rpos, n);
+    t->rpos += n;
+    *got = n;
+    if (t->rpos == len) {
+        t->rpos = 0;
+        pthread_mutex_lock(&t->mu);
+        t->head++;
+        pthread_cond_broadcast(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+    }
+    return FL_OK;
+}
+
 /* Produce up to cap fresh bytes (ignoring the peek buffer). */
 static int produce(struct fl__input *in, char *buf, size_t cap, size_t *got,
                    struct fl_error *err)
 {
     *got = 0;
+    if (in->inf_wanted) {
+        in->inf_wanted = false;
+        FL_TRY(inflater_start(in, err));
+    }
+    if (in->inf)
+        return cap == 0 ? FL_OK : inflater_take(in, buf, cap, got, err);
+    if (in->pending_rc < 0) { /* an error met after the bytes of the last call */
+        if (err)
+            *err = in->pending_err;
+        return in->pending_rc;
+    }
     if (cap == 0 || in->done)
         return FL_OK;
     if (in->mode == IN_PLAIN) {
@@ -223,7 +421,20 @@ static int produce(struct fl__input *in, char *buf, size_t cap, size_t *got,
             return FL_OK;
         }
     }
-    return inflate_some(in, buf, cap, got, err);
+    /* The bytes inflated before an error are handed out first and the
+     * error on the next call, so what a corrupt stream yields does not
+     * depend on the caller's buffer size (nor on the inflate thread). */
+    struct fl_error e;
+    fl_error_clear(&e);
+    int rc = inflate_some(in, buf, cap, got, &e);
+    if (rc < 0 && *got > 0) {
+        in->pending_rc = rc;
+        in->pending_err = e;
+        return FL_OK;
+    }
+    if (rc < 0 && err)
+        *err = e;
+    return rc;
 }
 
 int fl__input_open(struct fl__input **out, const char *path, const char *display,
@@ -291,6 +502,11 @@ int fl__input_open(struct fl__input **out, const char *path, const char *display
             in->isal->crc_flag = ISAL_GZIP;
         }
         in->member_open = true;
+        struct stat st;
+        const char *thr = getenv("FLOWSIFT_INFLATE_THREAD");
+        if (in->path && fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            st.st_size >= (off_t)INF_THREAD_MIN && !(thr && strcmp(thr, "0") == 0))
+            in->inf_wanted = true;
     }
     *out = in;
     return FL_OK;
@@ -300,6 +516,7 @@ void fl__input_close(struct fl__input *in)
 {
     if (!in)
         return;
+    inflater_stop(in);
     if (in->own_fd && in->fd >= 0)
         close(in->fd);
     if (in->zs) {
