@@ -5,7 +5,7 @@
  * writer, written as a sidecar next to (not inside) the data tree when the
  * data file closes, merged by compaction, and read by the panel API.
  *
- * Sidecar format (version 1, native little-endian, every section 8-byte
+ * Sidecar format (version 2, native little-endian, every section 8-byte
  * aligned; docs/api.md "Hourly rollups"):
  *   "FSRU" u32 version u32 flags u32 n_files
  *   n_files x { u64 bytes, u64 rows, u32 name_len, name bytes } pad8
@@ -13,6 +13,7 @@
  *   u32 n_cube u32 0  n_cube x struct dcube
  *   u32 n_hidx u32 0  n_hidx x struct dhidx (host rows of one hour)
  *   u32 n_host u32 0  n_host x struct dhost (sorted by hour)
+ *   u32 n_tot u32 0  n_tot x struct dhost (per host over all hours)
  * Every count and offset is checked against the file size when read.
  */
 #include <dirent.h>
@@ -27,7 +28,7 @@
 #include "rollup.h"
 
 #define RU_MAGIC "FSRU"
-#define RU_VERSION 1u
+#define RU_VERSION 2u
 #define RU_F_HOSTS 1u          /* host rows are complete */
 #define NONE 0xFFFFFFFFu       /* NULL string */
 #define NOTAPPL 0xFFFFFFFEu    /* not public (country) / not REJECT (rule) */
@@ -524,6 +525,42 @@ static int write_sidecar(struct fl__rollup *r, const char *path, const struct df
             struct dhost d = {e->sid, e->flows, e->bytes_n ? e->bytes : INT64_MIN};
             w_put(w, &d, sizeof d);
         }
+    /* per-host totals over all hours: a range covering every hour of the
+     * file sums these (one row per host instead of one per host and hour) */
+    uint32_t n_tot = 0;
+    uint64_t *tf = NULL;
+    int64_t *tb = NULL;
+    uint8_t *tn = NULL;
+    if (hosts) {
+        tf = fl_calloc((size_t)r->n_str + 1, sizeof *tf);
+        tb = fl_calloc((size_t)r->n_str + 1, sizeof *tb);
+        tn = fl_calloc((size_t)r->n_str + 1, sizeof *tn);
+        if (!tf || !tb || !tn)
+            w->rc = FL_ENOMEM;
+        for (uint32_t i = 0; w->rc == FL_OK && i < r->n_host; i++) {
+            const struct hent *e = &r->host[i];
+            uint32_t k = e->sid == NONE ? r->n_str : e->sid;
+            n_tot += tf[k] == 0;
+            tf[k] += e->flows;
+            if (e->bytes_n) {
+                tb[k] += e->bytes;
+                tn[k] = 1;
+            }
+        }
+        for (uint32_t k = 0; w->rc == FL_OK && k <= r->n_str; k++)
+            if (tf[k] > UINT32_MAX)
+                w->rc = FL_ERANGE; /* no sidecar rather than a wrong one */
+    }
+    w_u32(w, w->rc == FL_OK ? n_tot : 0);
+    w_u32(w, 0);
+    for (uint32_t k = 0; hosts && w->rc == FL_OK && k <= r->n_str; k++)
+        if (tf[k]) {
+            struct dhost d = {k == r->n_str ? NONE : k, (uint32_t)tf[k], tn[k] ? tb[k] : INT64_MIN};
+            w_put(w, &d, sizeof d);
+        }
+    fl_free(tf);
+    fl_free(tb);
+    fl_free(tn);
     w_flush(w);
     int rc = w->rc;
     fl_free(w);
@@ -595,6 +632,8 @@ struct sidecar {
     const struct dhidx *hidx;
     uint32_t n_host;
     const struct dhost *host;
+    uint32_t n_tot;
+    const struct dhost *tot;    /* per-host totals over all hours */
     uint32_t *gmap;             /* string id -> global id of the cache's dictionary */
     /* cache bookkeeping */
     char *path;
@@ -698,8 +737,19 @@ static int parse_sidecar(struct sidecar *s)
     if (s->n_host > HOST_CAP || !take(&pos, len, (size_t)s->n_host * sizeof(struct dhost)))
         return FL_ECORRUPT;
     s->host = (const struct dhost *)(const void *)(b + at);
+    at = pos;
+    if (!take(&pos, len, 8))
+        return FL_ECORRUPT;
+    memcpy(&s->n_tot, b + at, 4);
+    at = pos;
+    if (s->n_tot > s->n_host || !take(&pos, len, (size_t)s->n_tot * sizeof(struct dhost)))
+        return FL_ECORRUPT;
+    s->tot = (const struct dhost *)(const void *)(b + at);
     if (pos != len)
         return FL_ECORRUPT;
+    for (uint32_t i = 0; i < s->n_tot; i++)
+        if (s->tot[i].sid != NONE && s->tot[i].sid >= s->n_str)
+            return FL_ECORRUPT;
     for (uint32_t i = 0; i < s->n_cube; i++) {
         const struct dcube *e = &s->cube[i];
         uint32_t ids[4] = {e->action, e->flow_type, e->country, e->rule};
@@ -785,7 +835,15 @@ struct scratch {               /* top-talker sums, reused across requests */
     bool busy;
 };
 #define N_SCRATCH 4
+#define N_RESULTS 128
+struct rcache {                 /* a panel reply, for repeated calls */
+    char key[320];
+    uint64_t fp;                /* the sidecars it was computed from */
+    uint64_t tick;
+    struct fl__rollup_result r;
+};
 struct fl__rollup_cache {
+    struct rcache res[N_RESULTS];
     pthread_mutex_t mu;         /* entries and scratch */
     struct scratch sc[N_SCRATCH];
     struct sidecar **e;
@@ -827,6 +885,8 @@ void fl__rollup_cache_free(struct fl__rollup_cache *c)
     fl_free(c->e);
     for (uint32_t i = 0; i < c->n_chunks; i++)
         fl_free(c->chunks[i]);
+    for (int i = 0; i < N_RESULTS; i++)
+        fl__rollup_result_free(&c->res[i].r);
     for (int i = 0; i < N_SCRATCH; i++) {
         fl_free(c->sc[i].fl);
         fl_free(c->sc[i].by);
@@ -1522,6 +1582,20 @@ static int top_hosts(struct view *v, struct sidecar *const *sc, size_t n_sc, int
     int rc = x->cap ? FL_OK : FL_ENOMEM;
     for (size_t f = 0; rc == FL_OK && f < n_sc; f++) {
         const struct sidecar *s = sc[f];
+        if (s->n_hidx && s->n_tot && s->hidx[0].hour >= h0 && s->hidx[s->n_hidx - 1].hour < h1) {
+            for (uint32_t i = 0; i < s->n_tot; i++) {
+                const struct dhost *e = &s->tot[i];
+                uint32_t g = e->sid == NONE ? c->n_g : s->gmap[e->sid];
+                if (fl[g] == 0)
+                    touched[n_t++] = g;
+                fl[g] += e->flows;
+                if (e->bytes != INT64_MIN) {
+                    by[g] += e->bytes;
+                    bn[g] = 1;
+                }
+            }
+            continue;
+        }
         for (uint32_t k = 0; k < s->n_hidx; k++) {
             const struct dhidx *hx = &s->hidx[k];
             if (hx->hour < h0 || hx->hour >= h1)
@@ -1647,6 +1721,69 @@ void fl__rollup_result_free(struct fl__rollup_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Deep copy of a result (strings rebased into the copy's own block). */
+static int result_copy(struct fl__rollup_result *dst, const struct fl__rollup_result *src)
+{
+    memset(dst, 0, sizeof *dst);
+    size_t nc = src->n_rows * (size_t)src->n_cols, sb = 0;
+    for (size_t i = 0; i < nc; i++)
+        if (src->cells[i].type == FL_QT_VARCHAR)
+            sb = FL_MAX(sb, (size_t)(src->cells[i].s.p - src->strings) + src->cells[i].s.n);
+    dst->cells = fl_malloc((nc ? nc : 1) * sizeof *dst->cells);
+    dst->strings = fl_malloc(sb + 1);
+    if (!dst->cells || !dst->strings) {
+        fl__rollup_result_free(dst);
+        return FL_ENOMEM;
+    }
+    memcpy(dst->strings, src->strings, sb);
+    for (size_t i = 0; i < nc; i++) {
+        dst->cells[i] = src->cells[i];
+        if (src->cells[i].type == FL_QT_VARCHAR)
+            dst->cells[i].s.p = dst->strings + (src->cells[i].s.p - src->strings);
+    }
+    dst->n_cols = src->n_cols;
+    for (int i = 0; i < src->n_cols; i++)
+        dst->cols[i] = src->cols[i];
+    dst->n_rows = src->n_rows;
+    return FL_OK;
+}
+
+/* A cached reply for key computed from the sidecars fp; FL_OK on a hit. */
+static int rcache_get(struct fl__rollup_cache *c, const char *key, uint64_t fp,
+                      struct fl__rollup_result *out)
+{
+    int rc = FL_ENOTFOUND;
+    pthread_mutex_lock(&c->mu);
+    for (int i = 0; i < N_RESULTS; i++)
+        if (c->res[i].fp == fp && c->res[i].tick && strcmp(c->res[i].key, key) == 0) {
+            c->res[i].tick = ++c->tick;
+            rc = result_copy(out, &c->res[i].r);
+            break;
+        }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+static void rcache_put(struct fl__rollup_cache *c, const char *key, uint64_t fp,
+                       const struct fl__rollup_result *r)
+{
+    struct fl__rollup_result cp;
+    if (strlen(key) >= sizeof c->res[0].key || result_copy(&cp, r) != FL_OK)
+        return;
+    pthread_mutex_lock(&c->mu);
+    int lru = 0;
+    for (int i = 1; i < N_RESULTS; i++)
+        if (c->res[i].tick < c->res[lru].tick)
+            lru = i;
+    struct rcache *e = &c->res[lru];
+    fl__rollup_result_free(&e->r);
+    snprintf(e->key, sizeof e->key, "%s", key);
+    e->fp = fp;
+    e->tick = ++c->tick;
+    e->r = cp;
+    pthread_mutex_unlock(&c->mu);
+}
+
 int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
                      const struct fl__rollup_query *q, struct fl__rollup_result *out,
                      struct fl_error *err)
@@ -1741,10 +1878,24 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
         if (rc == FL_OK && !L.f[i].covered)
             rc = FL_ENOTFOUND;
     }
+    /* a repeated call over unchanged sidecars: the cached reply */
+    char key[320];
+    snprintf(key, sizeof key, "%d|%lld|%lld|%s|%s|%ld", (int)p, (long long)q->from,
+             (long long)q->to, q->cloud ? q->cloud : "\x01", q->account ? q->account : "\x01",
+             q->limit);
+    uint64_t fp = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; rc == FL_OK && i < n_sc; i++) {
+        fp = fl_hash_bytes(sc[i]->path, strlen(sc[i]->path), fp);
+        fp = fl_hash64(fp ^ (uint64_t)sc[i]->size ^ ((uint64_t)sc[i]->mtime_ns << 1) ^ ((uint64_t)sc[i]->ino << 7));
+    }
+    bool hit = rc == FL_OK && rcache_get(cache, key, fp, out) == FL_OK;
     /* aggregate */
     struct view v;
     memset(&v, 0, sizeof v);
     v.c = cache;
+    bool locked = false;
+    if (hit)
+        goto done;
     uint32_t empty = NONE;
     if (rc == FL_OK) { /* the empty string's global id (coalesce(x, '')) */
         pthread_rwlock_wrlock(&cache->gl);
@@ -1754,7 +1905,6 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
             rc = FL_ENOTFOUND;
     }
     int64_t h0 = q->from / 3600, h1 = q->to / 3600;
-    bool locked = false;
     if (rc == FL_OK) {
         pthread_rwlock_rdlock(&cache->gl);
         locked = true;
@@ -1815,7 +1965,10 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
             }
             out->n_rows = n;
         }
+        if (rc == FL_OK)
+            rcache_put(cache, key, fp, out);
     }
+done:
     for (size_t i = 0; i < n_sc; i++)
         sidecar_put(cache, sc[i]);
     fl_free(sc);
