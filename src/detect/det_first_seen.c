@@ -44,6 +44,34 @@ static int cmp_cand(const void *a, const void *b)
     return (x->row > y->row) - (x->row < y->row);
 }
 
+/* The canonical key of a result row, as fl__det_row_entity builds it
+ * ("col=value,...", NULL as empty, values cut at 255 bytes), without the
+ * JSON form. */
+static int row_key(const struct fl_rule *r, const fl_query_result *res, size_t row, const int *ent,
+                   struct fl_buf *key)
+{
+    fl_buf_reset(key);
+    for (int i = 0; i < r->n_entity; i++) {
+        char val[256];
+        size_t n = 0;
+        struct fl_qcell q;
+        fl_query_result_cell(res, row, ent[i], &q);
+        if (q.type != FL_QT_NULL) {
+            n = fl_query_cell_format(&q, val, sizeof val);
+            if (n >= sizeof val)
+                n = sizeof val - 1;
+            n = strnlen(val, n); /* as "%s" would */
+        }
+        if (i)
+            FL_TRY(fl_buf_addc(key, ','));
+        FL_TRY(fl_buf_add(key, r->entity[i], strlen(r->entity[i])));
+        FL_TRY(fl_buf_addc(key, '='));
+        FL_TRY(fl_buf_add(key, val, n));
+    }
+    fl_buf_cstr(key);
+    return FL_OK;
+}
+
 int fl__det_first_seen(struct det_ctx *c)
 {
     const struct fl_rule *r = c->rule;
@@ -67,14 +95,13 @@ int fl__det_first_seen(struct det_ctx *c)
     struct cand *cv = rc == FL_OK ? fl_calloc(rows ? rows : 1, sizeof *cv) : NULL;
     size_t *sel = rc == FL_OK ? fl_calloc(rows ? rows : 1, sizeof *sel) : NULL;
     size_t nsel = 0;
-    struct fl_buf pool, key, json;
+    struct fl_buf pool, key;
     fl_buf_init(&pool, (size_t)1 << 30); /* key bytes */
     fl_buf_init(&key, 8192);
-    fl_buf_init(&json, 16384);
     if (rc == FL_OK && (!cv || !sel))
         rc = fl_error_set(c->err, FL_ENOMEM, "out of memory (%zu candidate keys)", rows);
     for (size_t i = 0; i < rows && rc == FL_OK; i++) {
-        rc = fl__det_row_entity(r, res, i, dc.ent, &key, &json);
+        rc = row_key(r, res, i, dc.ent, &key);
         if (rc == FL_OK) {
             cv[i].off = pool.len;
             cv[i].row = i;
@@ -85,7 +112,6 @@ int fl__det_first_seen(struct det_ctx *c)
             rc = fl_error_set(c->err, rc, "rule %s: candidate keys: %s", r->id, fl_strerror(rc));
     }
     fl_buf_free(&key);
-    fl_buf_free(&json);
     /* one look-up and at most one write per key: the candidates sorted by
      * key then bucket (B-tree locality too); a key's buckets are applied in
      * time order as the row-by-row version did */
