@@ -130,6 +130,7 @@ struct fl_enricher {
     uint32_t id_egress, id_ingress, id_given, id_inferred, id_aws, id_azure;
     /* service name cache: (proto << 16 | port) -> string id */
     uint32_t svc_key[SVC_SLOTS], svc_val[SVC_SLOTS];
+    uint8_t svc_named[2][8192]; /* TCP, UDP: bit set = the port has a name */
 };
 
 /* ---- open / close ---------------------------------------------------- */
@@ -434,6 +435,12 @@ int fl_enricher_open(fl_enricher **out, const fl_config *cfg, struct fl_error *e
         fl_enricher_close(e);
         return fl_error_set(err, rc, "out of memory");
     }
+    for (int p = 0; p < 65536; p++) {
+        if (fl_service_name(6, p))
+            e->svc_named[0][p >> 3] |= (uint8_t)(1u << (p & 7));
+        if (fl_service_name(17, p))
+            e->svc_named[1][p >> 3] |= (uint8_t)(1u << (p & 7));
+    }
     const struct fl_cidr *ic;
     size_t n_ic = fl_config_internal(cfg, &ic);
     const struct fl_config_policy *pol = fl_config_policy(cfg);
@@ -580,6 +587,13 @@ static const struct ainfo *resolve(fl_enricher *e, const struct fl_ip *ip)
 
 /* ---- batch output ------------------------------------------------------ */
 
+/* The test hook's path: a private copy of the string for every value. */
+__attribute__((noinline, cold)) static int put_copy(fl_enricher *e, struct fl_batch *b, int col,
+                                                    uint32_t row, uint32_t id)
+{
+    return fl_set_str(b, col, row, fl__str_get(&e->pool, id), fl__str_len(&e->pool, id));
+}
+
 static inline int put(fl_enricher *e, struct fl_batch *b, int col, uint32_t row, uint32_t id)
 {
     if (!id) {
@@ -587,7 +601,7 @@ static inline int put(fl_enricher *e, struct fl_batch *b, int col, uint32_t row,
         return FL_OK;
     }
     if (FL_UNLIKELY(e->uncached))
-        return fl_set_str(b, col, row, fl__str_get(&e->pool, id), fl__str_len(&e->pool, id));
+        return put_copy(e, b, col, row, id);
     uint32_t h = (id * 2654435761u) >> (32 - SREF_BITS);
     for (;;) {
         struct sref_slot *sl = &e->sref[h];
@@ -613,6 +627,11 @@ static inline int put(fl_enricher *e, struct fl_batch *b, int col, uint32_t row,
 
 static uint32_t service_id(fl_enricher *e, int64_t proto, int64_t port)
 {
+    /* most TCP/UDP destination ports (the ephemeral side of replies) have
+     * no name: one bit says so */
+    if ((proto == 6 || proto == 17) && port >= 0 && port <= 65535 &&
+        !(e->svc_named[proto == 17][port >> 3] & (1u << (port & 7))))
+        return 0;
     uint32_t key = (uint32_t)(proto & 0xff) << 16 | (uint32_t)(port & 0xffff);
     uint32_t slot = (uint32_t)fl_hash64(key) & (SVC_SLOTS - 1);
     if (e->svc_key[slot] == key + 1)
