@@ -33,7 +33,7 @@ struct fl_http_opts {
     unsigned timeout_s;   /* idle connection timeout; 0 = 30 */
     uint64_t query_memory; /* budget of one API query; 0 = 256 MiB */
     int64_t now;          /* clock for /api/health delays (Unix s); 0 = real time */
-    unsigned max_connections; /* 0 = 256 (per client IP: all on loopback, else 64) */
+    unsigned max_connections; /* 0 = 512 (per client IP: all on loopback, else 64) */
     uint64_t rollup_cache;    /* bytes of rollup sidecars kept loaded; 0 = 512 MiB */
 };
 

@@ -768,9 +768,11 @@ int fl_http_start(const struct fl_http_opts *o, fl_http **out, struct fl_error *
     }
     /* loopback: every client is local (the browser, a load test): the
      * per-IP cap is the global one; otherwise 64 per client address */
-    unsigned max_conn = o->max_connections ? o->max_connections : 256;
+    /* MHD splits the cap between the pool's threads (each accepts on its
+     * own): 512 keeps 200 concurrent clients clear of a thread's share */
+    unsigned max_conn = o->max_connections ? o->max_connections : 512;
     unsigned per_ip = fl_http_is_loopback(listen) ? max_conn : (max_conn < 64u ? max_conn : 64u);
-    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                             handler, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : 2),
