@@ -11,7 +11,8 @@
 # Ours runs with --no-enrich (the same work as DuckDB: text -> Parquet); one
 # extra run with the default enrichment is reported for information, and the
 # peak RSS of a 1 M-record ingest into ~600 hour partitions (memory bound
-# whatever the partitioning).
+# whatever the partitioning), and the Parquet writer's own CPU per row
+# (bench/pqwrite_bench on 2 M records, plain and enriched).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -70,6 +71,17 @@ MP_FILES=$(find "$H/data" -name '*.parquet' | wc -l)
 rm -rf "$H"
 mrss=$(awk '{ print $3 }' "$OUT/ingest_manyparts.txt" | tail -1)
 
+# the Parquet writer alone (thread CPU time per row: steady whatever the
+# machine's load), plain and with the default enrichment columns
+PQB=${FL_BUILD:-$PWD/$BUILD}/bench/pqwrite_bench
+WB=""; WBE=""
+if [ -x "$PQB" ]; then
+  W2=$OUT/ingest_writer_2000000.log.gz
+  [ -s "$W2" ] || "$FL" generate -q --records 2000000 --seed 42 --gzip-level 1 --out "$W2"
+  WB=$("$PQB" "$W2" --runs "$RUNS" --out "$OUT/pqwrite_bench.parquet" 2>/dev/null | awk '$1 == "writer_ns_per_row" { print $2 }')
+  WBE=$("$PQB" "$W2" --runs "$RUNS" --enrich --out "$OUT/pqwrite_bench.parquet" 2>/dev/null | awk '$1 == "writer_ns_per_row" { print $2 }')
+fi
+
 ow=$(awk '{ print $1 }' "$OUT/ingest_ours.txt" | med); oc=$(awk '{ print $2 }' "$OUT/ingest_ours.txt" | med)
 orss=$(awk '{ print $3 }' "$OUT/ingest_ours.txt" | sort -n | tail -1)
 dw=$(awk '{ print $1 }' "$OUT/ingest_duck.txt" | med); dc=$(awk '{ print $2 }' "$OUT/ingest_duck.txt" | med)
@@ -83,9 +95,11 @@ echo "DuckDB COPY read_csv -> parquet zstd: median wall $dw s ($(rate "$dw")), C
 echo "ratio DuckDB/flowsift: wall $R (target >= 3), CPU $RC; Parquet bytes flowsift/DuckDB $SZ (target 0.90-1.10)"
 echo "flowsift ingest with default enrichment (1 run): wall ${ew:-?} s"
 echo "many partitions (1 M records into $MP_FILES hour partitions): peak RSS $((${mrss:-0} / 1024)) MB (must stay < 512)"
+[ -n "$WB" ] && echo "Parquet writer alone (bench/pqwrite_bench, 2 M records, median of $RUNS, thread CPU): ${WB} ns/row; with the default enrichment columns ${WBE:-?} ns/row"
 row ingest "flowsift ingest .gz -> fresh dataset (--no-enrich)" "$ow" - - "$(rate "$ow")" "$((orss / 1024))" "CPU $oc s; $OUR_FILES files; median of $RUNS"
 row ingest "DuckDB COPY (read_csv .gz) TO parquet zstd" "$dw" - - "$(rate "$dw")" "$((drss / 1024))" "CPU $dc s; median of $RUNS"
 row ingest "ratio: DuckDB time / flowsift time" "$R" - - - - "CPU-time ratio $RC; target >= 3"
 row ingest "Parquet bytes: flowsift / DuckDB" "$SZ" - - - - "$OUR_BYTES vs $DUCK_BYTES bytes; target within 10%"
 row ingest "flowsift ingest with default enrichment" "${ew:-?}" - - "$(rate "${ew:-0}")" - "1 run"
 row ingest "flowsift ingest, 1 M records into $MP_FILES hour partitions" - - - - "$((${mrss:-0} / 1024))" "peak RSS must stay < 512 MB"
+[ -n "$WB" ] && row ingest "Parquet writer alone, CPU ns/row (plain / enriched)" "$WB" - - - - "enriched ${WBE:-?} ns/row; bench/pqwrite_bench, 2 M records"
