@@ -228,7 +228,8 @@ static uint32_t intern(struct fl__rollup *r, const char *p, size_t n)
         return NONE;
     }
     uint32_t id = r->n_str++;
-    memcpy(r->pool + r->pool_n, p, n);
+    if (n)
+        memcpy(r->pool + r->pool_n, p, n);
     r->str[id] = (struct sent){h, (uint32_t)r->pool_n, (uint32_t)n};
     r->pool_n += n;
     if (!rehash(&r->sslot, &r->sslot_n, id, str_hash_of, r)) {
@@ -928,7 +929,7 @@ static uint32_t gd_intern(struct fl__rollup_cache *c, const char *p, uint32_t n)
     }
     if (n > CHUNK || !grow((void **)&c->g, &c->cap_g, c->n_g, sizeof *c->g, GDICT_CAP))
         return NONE;
-    if (c->chunk_used + n > CHUNK) {
+    if (c->chunk_used + n > CHUNK || c->n_chunks == 0) {
         if (!grow((void **)&c->chunks, &c->cap_chunks, c->n_chunks, sizeof *c->chunks, 1u << 16))
             return NONE;
         char *ch = fl_malloc(CHUNK);
@@ -1920,7 +1921,8 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
         int (*cmp)(const void *, const void *, void *) = p == P_TRAFFIC                   ? cmp_traffic
                                                  : p == P_TOP || p == P_EGRESS ? cmp_by_bytes
                                                                                  : cmp_by_flows;
-        qsort_r(v.a, v.n_a, sizeof *v.a, cmp, cache);
+        if (v.n_a > 1)
+            qsort_r(v.a, v.n_a, sizeof *v.a, cmp, cache);
         size_t n = v.n_a;
         if ((p == P_TOP || p == P_DENIED || p == P_EGRESS) && q->limit > 0 && (size_t)q->limit < n)
             n = (size_t)q->limit;
