@@ -32,7 +32,7 @@
 
 #include "query/query_int.h"
 
-#define NPART_BITS 6
+#define NPART_BITS 2
 #define NPART (1 << NPART_BITS)
 #define FW 16                   /* bytes per key field */
 #define CHUNK_BITS 10           /* groups per chunk: 1024 */
