@@ -289,6 +289,28 @@ async function panelFlowTypes(q) {
   fillTable($('#flow-types-table'), res);
 }
 
+// Seconds as "3d 4h", "2h 5m", "40s".
+function fmtDuration(s) {
+  if (s === null || s === undefined) return 'NULL';
+  s = Number(s);
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  if (d) return d + 'd ' + h + 'h';
+  if (h) return h + 'h ' + m + 'm';
+  if (m) return m + 'm';
+  return s + 's';
+}
+
+// Pipeline health (GET /api/health, the `flowsift health` report): the range
+// of the filters; the server ignores cloud/account for this panel.
+async function panelHealth(q) {
+  const j = await api('/api/health?' + q);
+  const t = { newest_end: isoTime, last_seen: isoTime, delay_s: fmtDuration, silent_for_s: fmtDuration };
+  fillTable($('#health-newest'), j.newest, t);
+  fillTable($('#health-silent'), j.silent, t);
+  fillTable($('#health-log-status'), j.log_status);
+  fillTable($('#health-rejects'), j.rejects);
+}
+
 async function loadWorld() {
   if (state.world) return state.world;
   if (typeof d3 === 'undefined' || typeof topojson === 'undefined') return null;
@@ -512,7 +534,7 @@ async function load() {
   showRange();
   const q = filterParams().toString();
   const errors = [];
-  const panels = [panelTraffic(q), panelTopTalkers(q), panelDenied(q), panelEgress(q), panelFlowTypes(q), panelFindings()];
+  const panels = [panelTraffic(q), panelTopTalkers(q), panelDenied(q), panelEgress(q), panelFlowTypes(q), panelHealth(q), panelFindings()];
   for (const r of await Promise.allSettled(panels))
     if (r.status === 'rejected') errors.push(String(r.reason && r.reason.message ? r.reason.message : r.reason));
   if (gen !== state.gen) return;

@@ -108,6 +108,19 @@ try {
     eq('flow_types_vs_sql', ft, sql("SELECT coalesce(flow_type, '') AS t, count(*) AS f, sum(bytes) FROM flows GROUP BY 1 ORDER BY f DESC, t")
       .map((r) => [r[0], num(r[1]), num(r[2])]));
 
+    // ---- pipeline health: the panel's tables = /api/health for the page's range
+    const hq = await page.evaluate(() => filterParams().toString());
+    const health = await apiJson('/api/health?' + hq);
+    const ls = (await tableRows('#health-log-status')).map((r) => [r[0], r[1], r[2], num(r[3])]);
+    eq('health_log_status_vs_api', ls, health.log_status.rows);
+    ok('health_log_status_nonempty', ls.length > 0, 'no log status rows');
+    const nw = (await tableRows('#health-newest')).map((r) => [r[0], r[1], r[2] === 'NULL' ? null : r[2], Date.parse(r[3]) / 1000]);
+    eq('health_newest_vs_api', nw, health.newest.rows.map((r) => [r[0], r[1], r[2], r[3]]));
+    ok('health_newest_nonempty', nw.length > 0, 'no newest rows');
+    eq('health_silent_rows', (await tableRows('#health-silent')).filter((r) => r.length > 1).length, health.silent.rows.length);
+    eq('health_log_status_vs_sql', ls.map((r) => [r[2], r[3]]).reduce((m, [k, v]) => (m[k] = (m[k] || 0) + v, m), {}),
+      Object.fromEntries(sql(`SELECT coalesce(log_status, '') AS s, count(*) FROM flows WHERE start >= ${health.from} AND start < ${health.to} GROUP BY 1 ORDER BY 1`).map((r) => [r[0], num(r[1])])));
+
     // ---- egress map: the shaded countries are exactly the data's countries
     const eg = (await tableRows('#egress-table')).map((r) => [r[0], num(r[2]), num(r[3])]);
     const wantEg = sql("SELECT coalesce(dst_country, '') AS c, sum(bytes) AS b, count(*) FROM flows WHERE dst_scope = 'public' GROUP BY 1 ORDER BY b DESC, c LIMIT 300")
