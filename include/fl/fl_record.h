@@ -145,4 +145,11 @@ void fl_csv_write(void *f, const char *s, size_t n);
  * needed length if cap is too small (like snprintf). */
 size_t fl_json_escape(const char *s, size_t n, char *buf, size_t cap);
 
+/* Append s to b as a quoted JSON string literal (escaped as above).  FL_OK,
+ * or FL_ENOMEM / FL_ELIMIT from the buffer (also kept in b->err, so a
+ * writer of many pieces may check once at the end).  struct fl_buf is the
+ * capped growable buffer of the common layer. */
+struct fl_buf;
+int fl_json_append_str(struct fl_buf *b, const char *s, size_t n);
+
 #endif

@@ -95,6 +95,7 @@ void fl_buf_init(struct fl_buf *b, size_t limit)
     b->p = NULL;
     b->len = b->cap = 0;
     b->limit = limit ? limit : SIZE_MAX / 2;
+    b->err = 0;
 }
 
 void fl_buf_free(struct fl_buf *b)
@@ -104,12 +105,20 @@ void fl_buf_free(struct fl_buf *b)
     b->len = b->cap = 0;
 }
 
+/* Record the first failure in err (callers may check it once at the end). */
+static int buf_fail(struct fl_buf *b, int rc)
+{
+    if (!b->err)
+        b->err = rc;
+    return rc;
+}
+
 int fl_buf_reserve(struct fl_buf *b, size_t n)
 {
     if (b->len + n + 1 <= b->cap)
         return FL_OK;
     if (n > b->limit || b->len + n > b->limit)
-        return FL_ELIMIT;
+        return buf_fail(b, FL_ELIMIT);
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + n + 1)
         cap *= 2;
@@ -117,7 +126,7 @@ int fl_buf_reserve(struct fl_buf *b, size_t n)
         cap = b->limit + 1;
     char *p = fl_realloc(b->p, cap);
     if (!p)
-        return FL_ENOMEM;
+        return buf_fail(b, FL_ENOMEM);
     b->p = p;
     b->cap = cap;
     return FL_OK;
@@ -133,6 +142,8 @@ int fl_buf_add(struct fl_buf *b, const void *p, size_t n)
 }
 
 int fl_buf_addc(struct fl_buf *b, char c) { return fl_buf_add(b, &c, 1); }
+
+int fl_buf_puts(struct fl_buf *b, const char *s) { return fl_buf_add(b, s, strlen(s)); }
 
 int fl_buf_printf(struct fl_buf *b, const char *fmt, ...)
 {

@@ -39,14 +39,22 @@ struct fl_buf {
     size_t len;
     size_t cap;   /* allocated */
     size_t limit; /* never grow past this (FL_ELIMIT) */
+    int err;      /* first failure of a reserve (sticky until reset): lets a
+                   * writer of many small pieces check once at the end */
 };
 void fl_buf_init(struct fl_buf *b, size_t limit);
 void fl_buf_free(struct fl_buf *b);
-static inline void fl_buf_reset(struct fl_buf *b) { b->len = 0; }
-/* Make room for n more bytes. FL_OK, FL_ENOMEM or FL_ELIMIT. */
+static inline void fl_buf_reset(struct fl_buf *b)
+{
+    b->len = 0;
+    b->err = 0;
+}
+/* Make room for n more bytes. FL_OK, FL_ENOMEM or FL_ELIMIT (also kept in
+ * err). */
 int fl_buf_reserve(struct fl_buf *b, size_t n);
 int fl_buf_add(struct fl_buf *b, const void *p, size_t n);
 int fl_buf_addc(struct fl_buf *b, char c);
+int fl_buf_puts(struct fl_buf *b, const char *s); /* without its NUL */
 int fl_buf_printf(struct fl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* NUL-terminate (not counted in len) and return p. */

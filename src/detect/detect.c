@@ -65,16 +65,6 @@ int fl__det_hit_add(struct det_hits *h, int64_t bucket, const char *entity, cons
     return FL_OK;
 }
 
-int fl__det_json_str(struct fl_buf *b, const char *s, size_t n)
-{
-    size_t need = fl_json_escape(s, n, NULL, 0);
-    FL_TRY(fl_buf_reserve(b, need + 3));
-    b->p[b->len++] = '"';
-    b->len += fl_json_escape(s, n, b->p + b->len, b->cap - b->len);
-    b->p[b->len++] = '"';
-    return FL_OK;
-}
-
 int fl__det_row_entity(const struct fl_rule *r, const fl_query_result *res, size_t row,
                        const int *ent, struct fl_buf *key, struct fl_buf *json)
 {
@@ -106,10 +96,10 @@ int fl__det_entity(const struct fl_rule *r, const char *const *vals, struct fl_b
         FL_TRY(fl_buf_printf(key, "%s%s=%s", i ? "," : "", r->entity[i], v));
         if (i)
             FL_TRY(fl_buf_addc(json, ','));
-        FL_TRY(fl__det_json_str(json, r->entity[i], strlen(r->entity[i])));
+        FL_TRY(fl_json_append_str(json, r->entity[i], strlen(r->entity[i])));
         FL_TRY(fl_buf_addc(json, ':'));
         if (vals[i])
-            FL_TRY(fl__det_json_str(json, v, strlen(v)));
+            FL_TRY(fl_json_append_str(json, v, strlen(v)));
         else
             FL_TRY(fl_buf_add(json, "null", 4));
     }
@@ -220,11 +210,11 @@ static int json_cell(struct fl_buf *b, const struct fl_qcell *q)
             return fl_buf_add(b, "null", 4);
         snprintf(tmp, sizeof tmp, "%.6g", q->d);
         return fl_buf_printf(b, "%s", tmp);
-    case FL_QT_VARCHAR: return fl__det_json_str(b, q->s.p, q->s.n);
+    case FL_QT_VARCHAR: return fl_json_append_str(b, q->s.p, q->s.n);
     default: {
         char buf[128];
         size_t n = fl_query_cell_format(q, buf, sizeof buf);
-        return fl__det_json_str(b, buf, FL_MIN(n, sizeof buf - 1));
+        return fl_json_append_str(b, buf, FL_MIN(n, sizeof buf - 1));
     }
     }
 }
@@ -343,7 +333,7 @@ int fl__det_result_hits_rows(struct det_ctx *c, const fl_query_result *res, cons
             if (k)
                 rc = fl_buf_addc(&ev, ',');
             if (rc == FL_OK)
-                rc = fl__det_json_str(&ev, n, strlen(n));
+                rc = fl_json_append_str(&ev, n, strlen(n));
             if (rc == FL_OK)
                 rc = fl_buf_addc(&ev, ':');
             if (rc == FL_OK)

@@ -12,6 +12,7 @@
 #include "common/common_int.h"
 #include "fl/fl_detect.h"
 #include "fl/fl_query.h"
+#include "fl/fl_record.h" /* fl_json_append_str */
 
 /* Caps. */
 #define DET_RULE_FILE_MAX (1u << 20)   /* bytes per rule file */
@@ -141,8 +142,6 @@ int fl__det_entity(const struct fl_rule *r, const char *const *vals, struct fl_b
  * `row` (cells formatted as text, NULL kept as NULL). */
 int fl__det_row_entity(const struct fl_rule *r, const fl_query_result *res, size_t row,
                        const int *ent, struct fl_buf *key, struct fl_buf *json);
-/* JSON-quote s into b. */
-int fl__det_json_str(struct fl_buf *b, const char *s, size_t n);
 
 /* A metric series per entity and bucket (det_baseline.c, shared). */
 struct det_point {

@@ -43,13 +43,13 @@ static int finding_json(struct fl_buf *b, const struct fl_finding *f)
     tfmt(f->last_seen, t2, sizeof t2);
     tfmt(f->updated_at, t3, sizeof t3);
     FL_TRY(fl_buf_printf(b, "{\"id\":%lld,\"rule\":", (long long)f->id));
-    FL_TRY(fl__det_json_str(b, f->rule, strlen(f->rule)));
+    FL_TRY(fl_json_append_str(b, f->rule, strlen(f->rule)));
     FL_TRY(fl_buf_printf(b, ",\"title\":"));
-    FL_TRY(fl__det_json_str(b, f->title, strlen(f->title)));
+    FL_TRY(fl_json_append_str(b, f->title, strlen(f->title)));
     FL_TRY(fl_buf_printf(b, ",\"severity\":\"%s\",\"status\":\"%s\",\"entity\":%s,\"key\":",
                          fl_severity_name(f->severity), f->status,
                          f->entity_json && *f->entity_json ? f->entity_json : "{}"));
-    FL_TRY(fl__det_json_str(b, f->entity, strlen(f->entity)));
+    FL_TRY(fl_json_append_str(b, f->entity, strlen(f->entity)));
     FL_TRY(fl_buf_printf(b, ",\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"count\":%lld,\"buckets\":%lld,"
                             "\"attack\":[",
                          t1, t2, (long long)f->count, (long long)f->buckets));
@@ -60,13 +60,13 @@ static int finding_json(struct fl_buf *b, const struct fl_finding *f)
         size_t n = e ? (size_t)(e - a) : strlen(a);
         if (k++)
             FL_TRY(fl_buf_addc(b, ','));
-        FL_TRY(fl__det_json_str(b, a, n));
+        FL_TRY(fl_json_append_str(b, a, n));
         a = e ? e + 1 : a + n;
     }
     FL_TRY(fl_buf_printf(b, "],\"updated_at\":\"%s\"", t3));
     if (f->status_reason && *f->status_reason) {
         FL_TRY(fl_buf_printf(b, ",\"status_reason\":"));
-        FL_TRY(fl__det_json_str(b, f->status_reason, strlen(f->status_reason)));
+        FL_TRY(fl_json_append_str(b, f->status_reason, strlen(f->status_reason)));
     }
     FL_TRY(fl_buf_printf(b, ",\"evidence\":%s}", f->evidence && *f->evidence ? f->evidence : "[]"));
     return FL_OK;
@@ -89,23 +89,23 @@ static int ocsf_json(struct fl_buf *b, const struct fl_finding *f)
     FL_TRY(fl_buf_printf(b, "\"message\":"));
     char msg[800];
     snprintf(msg, sizeof msg, "%s: %s", f->title, f->entity);
-    FL_TRY(fl__det_json_str(b, msg, strlen(msg)));
+    FL_TRY(fl_json_append_str(b, msg, strlen(msg)));
     FL_TRY(fl_buf_printf(b, ",\"metadata\":{\"version\":\"1.1.0\",\"product\":{\"name\":\"flowsift\","
                             "\"vendor_name\":\"flowsift\"},\"uid\":\"%s-%lld\"},",
                          f->rule, (long long)f->id));
     FL_TRY(fl_buf_printf(b, "\"finding_info\":{\"uid\":"));
     char uid[700];
     snprintf(uid, sizeof uid, "%s:%s", f->rule, f->entity);
-    FL_TRY(fl__det_json_str(b, uid, strlen(uid)));
+    FL_TRY(fl_json_append_str(b, uid, strlen(uid)));
     FL_TRY(fl_buf_printf(b, ",\"title\":"));
-    FL_TRY(fl__det_json_str(b, f->title, strlen(f->title)));
+    FL_TRY(fl_json_append_str(b, f->title, strlen(f->title)));
     FL_TRY(fl_buf_printf(b, ",\"first_seen_time\":%lld,\"last_seen_time\":%lld,\"created_time\":%lld,"
                             "\"modified_time\":%lld,\"types\":[\"Network\"],\"analytic\":{\"uid\":",
                          (long long)f->first_seen * 1000, (long long)f->last_seen * 1000,
                          (long long)f->created_at * 1000, (long long)f->updated_at * 1000));
-    FL_TRY(fl__det_json_str(b, f->rule, strlen(f->rule)));
+    FL_TRY(fl_json_append_str(b, f->rule, strlen(f->rule)));
     FL_TRY(fl_buf_printf(b, ",\"name\":"));
-    FL_TRY(fl__det_json_str(b, f->rule, strlen(f->rule)));
+    FL_TRY(fl_json_append_str(b, f->rule, strlen(f->rule)));
     FL_TRY(fl_buf_printf(b, ",\"type_id\":1,\"type\":\"Rule\"},\"attacks\":["));
     const char *a = f->attack ? f->attack : "";
     int k = 0;
@@ -113,7 +113,7 @@ static int ocsf_json(struct fl_buf *b, const struct fl_finding *f)
         const char *e = strchr(a, ',');
         size_t n = e ? (size_t)(e - a) : strlen(a);
         FL_TRY(fl_buf_printf(b, "%s{\"technique\":{\"uid\":", k++ ? "," : ""));
-        FL_TRY(fl__det_json_str(b, a, n));
+        FL_TRY(fl_json_append_str(b, a, n));
         FL_TRY(fl_buf_printf(b, "},\"version\":\"14\"}"));
         a = e ? e + 1 : a + n;
     }
@@ -130,10 +130,10 @@ static int ocsf_json(struct fl_buf *b, const struct fl_finding *f)
         struct fl_ip ip;
         bool isip = fl_ip_parse(v, vn, &ip) == FL_OK;
         FL_TRY(fl_buf_printf(b, "%s{\"name\":", k++ ? "," : ""));
-        FL_TRY(fl__det_json_str(b, p, (size_t)(eq - p)));
+        FL_TRY(fl_json_append_str(b, p, (size_t)(eq - p)));
         FL_TRY(fl_buf_printf(b, ",\"type_id\":%d,\"type\":\"%s\",\"value\":", isip ? 2 : 99,
                              isip ? "IP Address" : "Other"));
-        FL_TRY(fl__det_json_str(b, v, vn));
+        FL_TRY(fl_json_append_str(b, v, vn));
         FL_TRY(fl_buf_addc(b, '}'));
         p = e ? e + 1 : v + vn;
     }

@@ -13,6 +13,7 @@
 
 #include "fl/fl_common.h"
 #include "fl/fl_ops.h"
+#include "fl/fl_record.h"
 #include "common/common_int.h"
 
 void fl_report_init(struct fl_report *r, const char *title)
@@ -158,140 +159,94 @@ int fl_report_tab_from_result(struct fl_report *r, const char *name,
     return FL_OK;
 }
 
-/* ---- output ----------------------------------------------------------------- */
-struct sbuf {
-    char *p;
-    size_t n, cap;
-    int bad;
-};
+/* ---- output ------------------------------------------------------------------
+ * JSON goes into a capped fl_buf; appends ignore their result and the first
+ * failure (kept in b.err) is checked once at the end. */
 #define SBUF_CAP (64u << 20)
 
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->bad)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 4096;
-        while (nc < b->n + n + 1)
-            nc *= 2;
-        char *np = nc > SBUF_CAP ? NULL : fl_realloc(b->p, nc);
-        if (!np) {
-            b->bad = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-static void sb_str(struct sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-static void sb_json_str(struct sbuf *b, const char *s, size_t n)
-{
-    char tmp[256];
-    sb_add(b, "\"", 1);
-    size_t need = fl_json_escape(s, n, tmp, sizeof tmp);
-    if (need < sizeof tmp) {
-        sb_add(b, tmp, need);
-    } else {
-        char *t = fl_malloc(need + 1);
-        if (!t) {
-            b->bad = 1;
-            return;
-        }
-        fl_json_escape(s, n, t, need + 1);
-        sb_add(b, t, need);
-        fl_free(t);
-    }
-    sb_add(b, "\"", 1);
-}
-
-static void sb_cell(struct sbuf *b, const struct fl_qcell *c)
+static void cell_json(struct fl_buf *b, const struct fl_qcell *c)
 {
     char tmp[128];
-    int k;
     switch (c->type) {
     case FL_QT_NULL:
-        sb_str(b, "null");
+        fl_buf_puts(b, "null");
         return;
     case FL_QT_BOOL:
-        sb_str(b, c->i ? "true" : "false");
+        fl_buf_puts(b, c->i ? "true" : "false");
         return;
     case FL_QT_BIGINT:
-        k = snprintf(tmp, sizeof tmp, "%lld", (long long)c->i);
-        sb_add(b, tmp, (size_t)k);
+        fl_buf_printf(b, "%lld", (long long)c->i);
         return;
     case FL_QT_DOUBLE:
         if (c->d != c->d || c->d > 1.7e308 || c->d < -1.7e308) {
-            sb_str(b, "null");
+            fl_buf_puts(b, "null");
             return;
         }
-        k = snprintf(tmp, sizeof tmp, "%.17g", c->d);
-        sb_add(b, tmp, (size_t)k);
+        fl_buf_printf(b, "%.17g", c->d);
         return;
     case FL_QT_VARCHAR:
-        sb_json_str(b, c->s.p ? c->s.p : "", c->s.n);
+        fl_json_append_str(b, c->s.p ? c->s.p : "", c->s.n);
         return;
     default: {
         size_t m = fl_query_cell_format(c, tmp, sizeof tmp);
-        sb_json_str(b, tmp, m < sizeof tmp ? m : sizeof tmp - 1);
+        fl_json_append_str(b, tmp, m < sizeof tmp ? m : sizeof tmp - 1);
         return;
     }
     }
 }
 
-static void json_tab(struct sbuf *b, const struct fl_tab *t)
+static void json_tab(struct fl_buf *b, const struct fl_tab *t)
 {
-    sb_str(b, "{\"columns\":[");
+    fl_buf_puts(b, "{\"columns\":[");
     for (int c = 0; c < t->n_cols; c++) {
         if (c)
-            sb_add(b, ",", 1);
-        sb_json_str(b, t->cols[c], strlen(t->cols[c]));
+            fl_buf_add(b, ",", 1);
+        fl_json_append_str(b, t->cols[c], strlen(t->cols[c]));
     }
-    sb_str(b, "],\"rows\":[");
+    fl_buf_puts(b, "],\"rows\":[");
     for (size_t i = 0; i < t->n_rows; i++) {
-        sb_str(b, i ? ",[" : "[");
+        fl_buf_puts(b, i ? ",[" : "[");
         for (int c = 0; c < t->n_cols; c++) {
             if (c)
-                sb_add(b, ",", 1);
-            sb_cell(b, &t->cells[i * (size_t)t->n_cols + c]);
+                fl_buf_add(b, ",", 1);
+            cell_json(b, &t->cells[i * (size_t)t->n_cols + c]);
         }
-        sb_add(b, "]", 1);
+        fl_buf_add(b, "]", 1);
     }
-    sb_str(b, "]");
+    fl_buf_puts(b, "]");
     if (t->truncated)
-        sb_str(b, ",\"truncated\":true");
-    sb_str(b, "}");
+        fl_buf_puts(b, ",\"truncated\":true");
+    fl_buf_puts(b, "}");
 }
 
 int fl_report_json(const struct fl_report *r, char **out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
-    struct sbuf b = {0};
-    sb_str(&b, "{\"title\":");
-    sb_json_str(&b, r->title, strlen(r->title));
+    struct fl_buf b;
+    fl_buf_init(&b, SBUF_CAP);
+    fl_buf_puts(&b, "{\"title\":");
+    fl_json_append_str(&b, r->title, strlen(r->title));
     for (int i = 0; i < r->n_facts; i++) {
-        sb_add(&b, ",", 1);
-        sb_json_str(&b, r->facts[i].key, strlen(r->facts[i].key));
-        sb_add(&b, ":", 1);
-        sb_cell(&b, &r->facts[i].v);
+        fl_buf_add(&b, ",", 1);
+        fl_json_append_str(&b, r->facts[i].key, strlen(r->facts[i].key));
+        fl_buf_add(&b, ":", 1);
+        cell_json(&b, &r->facts[i].v);
     }
     for (int t = 0; t < r->n_tabs; t++) {
-        sb_add(&b, ",", 1);
-        sb_json_str(&b, r->tabs[t].name, strlen(r->tabs[t].name));
-        sb_add(&b, ":", 1);
+        fl_buf_add(&b, ",", 1);
+        fl_json_append_str(&b, r->tabs[t].name, strlen(r->tabs[t].name));
+        fl_buf_add(&b, ":", 1);
         json_tab(&b, &r->tabs[t]);
     }
-    sb_str(&b, "}\n");
-    if (b.bad) {
+    fl_buf_puts(&b, "}\n");
+    fl_buf_cstr(&b); /* callers get a C string */
+    if (b.err) {
         fl_free(b.p);
         return FL_ENOMEM;
     }
     *out = b.p;
-    *n_out = b.n;
+    *n_out = b.len;
     return FL_OK;
 }
 
@@ -408,36 +363,37 @@ int fl_report_print(const struct fl_report *r, FILE *f, enum fl_out_format fmt)
         return ferror(f) ? FL_EIO : FL_OK;
     }
     /* ndjson: one object for the facts, then one per row with its section */
-    struct sbuf b = {0};
-    sb_str(&b, "{\"section\":\"facts\"");
+    struct fl_buf b;
+    fl_buf_init(&b, SBUF_CAP);
+    fl_buf_puts(&b, "{\"section\":\"facts\"");
     for (int i = 0; i < r->n_facts; i++) {
-        sb_add(&b, ",", 1);
-        sb_json_str(&b, r->facts[i].key, strlen(r->facts[i].key));
-        sb_add(&b, ":", 1);
-        sb_cell(&b, &r->facts[i].v);
+        fl_buf_add(&b, ",", 1);
+        fl_json_append_str(&b, r->facts[i].key, strlen(r->facts[i].key));
+        fl_buf_add(&b, ":", 1);
+        cell_json(&b, &r->facts[i].v);
     }
-    sb_str(&b, "}\n");
-    for (int t = 0; t < r->n_tabs && !b.bad; t++) {
+    fl_buf_puts(&b, "}\n");
+    for (int t = 0; t < r->n_tabs && !b.err; t++) {
         const struct fl_tab *tb = &r->tabs[t];
-        for (size_t i = 0; i < tb->n_rows && !b.bad; i++) {
-            sb_str(&b, "{\"section\":");
-            sb_json_str(&b, tb->name, strlen(tb->name));
+        for (size_t i = 0; i < tb->n_rows && !b.err; i++) {
+            fl_buf_puts(&b, "{\"section\":");
+            fl_json_append_str(&b, tb->name, strlen(tb->name));
             for (int c = 0; c < tb->n_cols; c++) {
-                sb_add(&b, ",", 1);
-                sb_json_str(&b, tb->cols[c], strlen(tb->cols[c]));
-                sb_add(&b, ":", 1);
-                sb_cell(&b, &tb->cells[i * (size_t)tb->n_cols + c]);
+                fl_buf_add(&b, ",", 1);
+                fl_json_append_str(&b, tb->cols[c], strlen(tb->cols[c]));
+                fl_buf_add(&b, ":", 1);
+                cell_json(&b, &tb->cells[i * (size_t)tb->n_cols + c]);
             }
-            sb_str(&b, "}\n");
-            if (b.n > (1u << 20)) {
-                fwrite(b.p, 1, b.n, f);
-                b.n = 0;
+            fl_buf_puts(&b, "}\n");
+            if (b.len > (1u << 20)) {
+                fwrite(b.p, 1, b.len, f);
+                b.len = 0;
             }
         }
     }
-    int rc = b.bad ? FL_ENOMEM : FL_OK;
-    if (!b.bad && b.n)
-        fwrite(b.p, 1, b.n, f);
+    int rc = b.err ? FL_ENOMEM : FL_OK;
+    if (!b.err && b.len)
+        fwrite(b.p, 1, b.len, f);
     fl_free(b.p);
     return rc != FL_OK ? rc : ferror(f) ? FL_EIO : FL_OK;
 }

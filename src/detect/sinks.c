@@ -117,7 +117,7 @@ static int webhook_send(const struct fl_sink *s, const struct fl_finding *f, str
                  f->title, f->rule, f->entity, (long long)f->count, t, f->status);
         rc = fl_buf_printf(&body, "{\"text\":");
         if (rc == FL_OK)
-            rc = fl__det_json_str(&body, text, strlen(text));
+            rc = fl_json_append_str(&body, text, strlen(text));
         if (rc == FL_OK)
             rc = fl_buf_addc(&body, '}');
     } else {

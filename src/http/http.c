@@ -25,6 +25,8 @@
 #include "fl/fl_http.h"
 #include "fl/fl_ops.h"
 #include "fl/fl_query.h"
+#include "fl/fl_record.h"
+#include "common/common_int.h"
 #include "http_static.h"
 #include "pipeline/rollup.h"
 
@@ -56,59 +58,6 @@ struct req {
     size_t n;
     int too_big;
 };
-
-struct buf {
-    char *p;
-    size_t n, cap;
-    int over;
-};
-
-static void b_add(struct buf *b, const char *s, size_t n)
-{
-    if (b->over)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 4096;
-        while (nc < b->n + n + 1)
-            nc *= 2;
-        if (nc > REPLY_CAP) {
-            b->over = 1;
-            return;
-        }
-        char *np = fl_realloc(b->p, nc);
-        if (!np) {
-            b->over = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void b_str(struct buf *b, const char *s) { b_add(b, s, strlen(s)); }
-
-static void b_json(struct buf *b, const char *s, size_t n)
-{
-    char tmp[512];
-    b_add(b, "\"", 1);
-    size_t need = fl_json_escape(s, n, tmp, sizeof tmp);
-    if (need < sizeof tmp) {
-        b_add(b, tmp, need);
-    } else {
-        char *t = fl_malloc(need + 1);
-        if (!t) {
-            b->over = 1;
-            return;
-        }
-        fl_json_escape(s, n, t, need + 1);
-        b_add(b, t, need);
-        fl_free(t);
-    }
-    b_add(b, "\"", 1);
-}
 
 /* Queue a reply; src (or NULL) becomes the X-Flowsift-Source header, which
  * says whether a panel was answered from rollups or by SQL. */
@@ -146,11 +95,12 @@ static enum MHD_Result send_buf_src(struct MHD_Connection *c, unsigned status, c
 
 static enum MHD_Result send_err(struct MHD_Connection *c, unsigned status, const char *msg)
 {
-    struct buf b = {0};
-    b_str(&b, "{\"error\":");
-    b_json(&b, msg, strlen(msg));
-    b_str(&b, "}\n");
-    enum MHD_Result rc = b.over ? MHD_NO : send_buf(c, status, "application/json", b.p, b.n);
+    struct fl_buf b;
+    fl_buf_init(&b, REPLY_CAP);
+    fl_buf_puts(&b, "{\"error\":");
+    fl_json_append_str(&b, msg, strlen(msg));
+    fl_buf_puts(&b, "}\n");
+    enum MHD_Result rc = b.err ? MHD_NO : send_buf(c, status, "application/json", b.p, b.len);
     fl_free(b.p);
     return rc;
 }
@@ -250,38 +200,38 @@ static int get_params(struct MHD_Connection *c, struct params *p, const char **b
 
 /* ---- query → JSON ---- */
 
-static void cell_json(struct buf *b, const struct fl_qcell *cell)
+static void cell_json(struct fl_buf *b, const struct fl_qcell *cell)
 {
     char tmp[128];
     switch (cell->type) {
     case FL_QT_NULL:
-        b_str(b, "null");
+        fl_buf_puts(b, "null");
         return;
     case FL_QT_BOOL:
-        b_str(b, cell->i ? "true" : "false");
+        fl_buf_puts(b, cell->i ? "true" : "false");
         return;
     case FL_QT_BIGINT: {
         int k = snprintf(tmp, sizeof tmp, "%lld", (long long)cell->i);
-        b_add(b, tmp, (size_t)k);
+        fl_buf_add(b, tmp, (size_t)k);
         return;
     }
     case FL_QT_DOUBLE: {
         if (cell->d != cell->d || cell->d > 1.7e308 || cell->d < -1.7e308) {
-            b_str(b, "null");
+            fl_buf_puts(b, "null");
             return;
         }
         int k = snprintf(tmp, sizeof tmp, "%.17g", cell->d);
-        b_add(b, tmp, (size_t)k);
+        fl_buf_add(b, tmp, (size_t)k);
         return;
     }
     case FL_QT_VARCHAR:
-        b_json(b, cell->s.p ? cell->s.p : "", cell->s.n);
+        fl_json_append_str(b, cell->s.p ? cell->s.p : "", cell->s.n);
         return;
     default: {
         size_t k = fl_query_cell_format(cell, tmp, sizeof tmp);
         if (k >= sizeof tmp)
             k = sizeof tmp - 1;
-        b_json(b, tmp, k);
+        fl_json_append_str(b, tmp, k);
         return;
     }
     }
@@ -290,26 +240,27 @@ static void cell_json(struct buf *b, const struct fl_qcell *cell)
 /* A panel answered from rollups: the same JSON as run_sql's. */
 static enum MHD_Result send_rollup(struct MHD_Connection *c, const struct fl__rollup_result *r)
 {
-    struct buf b = {0};
-    b_str(&b, "{\"columns\":[");
+    struct fl_buf b;
+    fl_buf_init(&b, REPLY_CAP);
+    fl_buf_puts(&b, "{\"columns\":[");
     for (int i = 0; i < r->n_cols; i++) {
         if (i)
-            b_add(&b, ",", 1);
-        b_json(&b, r->cols[i], strlen(r->cols[i]));
+            fl_buf_add(&b, ",", 1);
+        fl_json_append_str(&b, r->cols[i], strlen(r->cols[i]));
     }
-    b_str(&b, "],\"rows\":[");
-    for (size_t row = 0; row < r->n_rows && !b.over; row++) {
-        b_str(&b, row ? ",[" : "[");
+    fl_buf_puts(&b, "],\"rows\":[");
+    for (size_t row = 0; row < r->n_rows && !b.err; row++) {
+        fl_buf_puts(&b, row ? ",[" : "[");
         for (int i = 0; i < r->n_cols; i++) {
             if (i)
-                b_add(&b, ",", 1);
+                fl_buf_add(&b, ",", 1);
             cell_json(&b, &r->cells[row * (size_t)r->n_cols + i]);
         }
-        b_add(&b, "]", 1);
+        fl_buf_add(&b, "]", 1);
     }
-    b_str(&b, "]}\n");
-    enum MHD_Result rc = b.over ? send_err(c, 413, "result too large")
-                                : send_buf_src(c, 200, b.p, b.n, "rollup");
+    fl_buf_puts(&b, "]}\n");
+    enum MHD_Result rc = b.err ? send_err(c, 413, "result too large")
+                                : send_buf_src(c, 200, b.p, b.len, "rollup");
     fl_free(b.p);
     return rc;
 }
@@ -327,32 +278,33 @@ static enum MHD_Result run_sql(struct fl_http *h, struct MHD_Connection *c, cons
     int rc = fl_query_run(sql, &qo, &r, &err);
     if (rc != FL_OK)
         return send_err(c, rc == FL_EPARSE ? 400 : 500, err.msg[0] ? err.msg : fl_strerror(rc));
-    struct buf b = {0};
+    struct fl_buf b;
+    fl_buf_init(&b, REPLY_CAP);
     int nc = fl_query_result_cols(r);
     size_t nr = fl_query_result_rows(r);
-    b_str(&b, "{\"columns\":[");
+    fl_buf_puts(&b, "{\"columns\":[");
     for (int i = 0; i < nc; i++) {
         const char *nm = fl_query_result_name(r, i);
         if (i)
-            b_add(&b, ",", 1);
-        b_json(&b, nm, strlen(nm));
+            fl_buf_add(&b, ",", 1);
+        fl_json_append_str(&b, nm, strlen(nm));
     }
-    b_str(&b, "],\"rows\":[");
-    for (size_t row = 0; row < nr && !b.over; row++) {
-        b_str(&b, row ? ",[" : "[");
+    fl_buf_puts(&b, "],\"rows\":[");
+    for (size_t row = 0; row < nr && !b.err; row++) {
+        fl_buf_puts(&b, row ? ",[" : "[");
         for (int i = 0; i < nc; i++) {
             struct fl_qcell cell;
             fl_query_result_cell(r, row, i, &cell);
             if (i)
-                b_add(&b, ",", 1);
+                fl_buf_add(&b, ",", 1);
             cell_json(&b, &cell);
         }
-        b_add(&b, "]", 1);
+        fl_buf_add(&b, "]", 1);
     }
-    b_str(&b, "]}\n");
+    fl_buf_puts(&b, "]}\n");
     fl_query_result_free(r);
-    enum MHD_Result ret = b.over ? send_err(c, 413, "result too large (16 MiB cap); add a LIMIT")
-                                 : send_buf_src(c, 200, b.p, b.n, "sql");
+    enum MHD_Result ret = b.err ? send_err(c, 413, "result too large (16 MiB cap); add a LIMIT")
+                                 : send_buf_src(c, 200, b.p, b.len, "sql");
     fl_free(b.p);
     return ret;
 }
@@ -390,30 +342,30 @@ static int read_only_sql(const char *s)
 /* ---- findings (state database) ---- */
 
 struct flist {
-    struct buf *b;
+    struct fl_buf *b;
     int n;
 };
 
 static int finding_json(void *ctx, const struct fl_finding *f)
 {
     struct flist *fl = ctx;
-    struct buf *b = fl->b;
+    struct fl_buf *b = fl->b;
     char tmp[96];
-    b_str(b, fl->n++ ? ",{\"id\":" : "{\"id\":");
+    fl_buf_puts(b, fl->n++ ? ",{\"id\":" : "{\"id\":");
     int k = snprintf(tmp, sizeof tmp, "%lld", (long long)f->id);
-    b_add(b, tmp, (size_t)k);
-    b_str(b, ",\"rule\":");
-    b_json(b, f->rule, strnlen(f->rule, sizeof f->rule));
-    b_str(b, ",\"title\":");
-    b_json(b, f->title, strnlen(f->title, sizeof f->title));
-    b_str(b, ",\"entity\":");
-    b_json(b, f->entity, strnlen(f->entity, sizeof f->entity));
-    b_str(b, ",\"status\":");
-    b_json(b, f->status, strnlen(f->status, sizeof f->status));
+    fl_buf_add(b, tmp, (size_t)k);
+    fl_buf_puts(b, ",\"rule\":");
+    fl_json_append_str(b, f->rule, strnlen(f->rule, sizeof f->rule));
+    fl_buf_puts(b, ",\"title\":");
+    fl_json_append_str(b, f->title, strnlen(f->title, sizeof f->title));
+    fl_buf_puts(b, ",\"entity\":");
+    fl_json_append_str(b, f->entity, strnlen(f->entity, sizeof f->entity));
+    fl_buf_puts(b, ",\"status\":");
+    fl_json_append_str(b, f->status, strnlen(f->status, sizeof f->status));
     k = snprintf(tmp, sizeof tmp, ",\"severity\":%d,\"first_seen\":%lld,\"last_seen\":%lld,\"count\":%lld}",
                  f->severity, (long long)f->first_seen, (long long)f->last_seen, (long long)f->count);
-    b_add(b, tmp, (size_t)k);
-    return b->over ? 1 : 0;
+    fl_buf_add(b, tmp, (size_t)k);
+    return b->err ? 1 : 0;
 }
 
 static enum MHD_Result findings(struct fl_http *h, struct MHD_Connection *c, const char *url,
@@ -443,15 +395,16 @@ static enum MHD_Result findings(struct fl_http *h, struct MHD_Connection *c, con
         }
         if (fl_detect_state_open(&st, home, &err) != FL_OK)
             return send_err(c, 500, err.msg);
-        struct buf b = {0};
+        struct fl_buf b;
+    fl_buf_init(&b, REPLY_CAP);
         struct flist fl = {&b, 0};
-        b_str(&b, "{\"findings\":[");
+        fl_buf_puts(&b, "{\"findings\":[");
         int rc = fl_findings_list(st, &flt, finding_json, &fl, &err);
         fl_state_close(st);
-        b_str(&b, "]}\n");
+        fl_buf_puts(&b, "]}\n");
         enum MHD_Result ret = rc != FL_OK ? send_err(c, 500, err.msg)
-                              : b.over    ? send_err(c, 413, "too many findings; lower limit")
-                                          : send_buf(c, 200, "application/json", b.p, b.n);
+                              : b.err    ? send_err(c, 413, "too many findings; lower limit")
+                                          : send_buf(c, 200, "application/json", b.p, b.len);
         fl_free(b.p);
         return ret;
     }

@@ -16,71 +16,33 @@
 #include "fl/fl_detect.h"
 #include "fl/fl_record.h"
 #include "fl/fl_state.h"
+#include "common/common_int.h"
 #include "http_static.h"
 
 #define UI_REPLY_CAP (4u << 20) /* largest reply of these endpoints */
 
-struct ubuf {
-    char *p;
-    size_t n, cap;
-    int over;
-};
-
-static void u_add(struct ubuf *b, const char *s, size_t n)
-{
-    if (b->over)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->n + n + 1)
-            nc *= 2;
-        char *np = nc > UI_REPLY_CAP ? NULL : fl_realloc(b->p, nc);
-        if (!np) {
-            b->over = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void u_str(struct ubuf *b, const char *s) { u_add(b, s, strlen(s)); }
-
 /* A JSON string literal of s (NULL -> null). */
-static void u_json(struct ubuf *b, const char *s, size_t n)
+static void u_json(struct fl_buf *b, const char *s, size_t n)
 {
     if (!s) {
-        u_str(b, "null");
+        fl_buf_puts(b, "null");
         return;
     }
-    size_t need = fl_json_escape(s, n, NULL, 0);
-    char *t = fl_malloc(need + 1);
-    if (!t) {
-        b->over = 1;
-        return;
-    }
-    fl_json_escape(s, n, t, need + 1);
-    u_add(b, "\"", 1);
-    u_add(b, t, need);
-    u_add(b, "\"", 1);
-    fl_free(t);
+    fl_json_append_str(b, s, n);
 }
 
-static void u_i64(struct ubuf *b, const char *key, int64_t v)
+static void u_i64(struct fl_buf *b, const char *key, int64_t v)
 {
     char tmp[64];
     int k = snprintf(tmp, sizeof tmp, ",\"%s\":%lld", key, (long long)v);
-    u_add(b, tmp, (size_t)k);
+    fl_buf_add(b, tmp, (size_t)k);
 }
 
-static void u_kv(struct ubuf *b, const char *key, const char *s, size_t n)
+static void u_kv(struct fl_buf *b, const char *key, const char *s, size_t n)
 {
-    u_add(b, ",\"", 2);
-    u_str(b, key);
-    u_add(b, "\":", 2);
+    fl_buf_add(b, ",\"", 2);
+    fl_buf_puts(b, key);
+    fl_buf_add(b, "\":", 2);
     u_json(b, s, n);
 }
 
@@ -101,28 +63,29 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 
 static enum MHD_Result reply_err(struct MHD_Connection *c, unsigned status, const char *msg)
 {
-    struct ubuf b = {0};
-    u_str(&b, "{\"error\":");
+    struct fl_buf b;
+    fl_buf_init(&b, UI_REPLY_CAP);
+    fl_buf_puts(&b, "{\"error\":");
     u_json(&b, msg, strlen(msg));
-    u_str(&b, "}\n");
-    enum MHD_Result rc = b.over ? MHD_NO : reply(c, status, b.p, b.n);
+    fl_buf_puts(&b, "}\n");
+    enum MHD_Result rc = b.err ? MHD_NO : reply(c, status, b.p, b.len);
     fl_free(b.p);
     return rc;
 }
 
 struct one {
-    struct ubuf *b;
+    struct fl_buf *b;
     int found;
 };
 
 static int finding_detail(void *ctx, const struct fl_finding *f)
 {
     struct one *o = ctx;
-    struct ubuf *b = o->b;
+    struct fl_buf *b = o->b;
     o->found = 1;
     char tmp[64];
     int k = snprintf(tmp, sizeof tmp, "{\"id\":%lld", (long long)f->id);
-    u_add(b, tmp, (size_t)k);
+    fl_buf_add(b, tmp, (size_t)k);
     u_kv(b, "rule", f->rule, strnlen(f->rule, sizeof f->rule));
     u_kv(b, "title", f->title, strnlen(f->title, sizeof f->title));
     u_kv(b, "entity", f->entity, strnlen(f->entity, sizeof f->entity));
@@ -135,7 +98,7 @@ static int finding_detail(void *ctx, const struct fl_finding *f)
     u_i64(b, "last_seen", f->last_seen);
     u_i64(b, "count", f->count);
     u_i64(b, "buckets", f->buckets);
-    u_str(b, "}\n");
+    fl_buf_puts(b, "}\n");
     return 1;
 }
 
@@ -169,7 +132,8 @@ int fl__http_ui(struct MHD_Connection *c, const char *home, const char *url, con
     memset(&flt, 0, sizeof flt);
     flt.id = id;
     flt.limit = 1;
-    struct ubuf b = {0};
+    struct fl_buf b;
+    fl_buf_init(&b, UI_REPLY_CAP);
     struct one o = {&b, 0};
     int rc = fl_findings_list(st, &flt, finding_detail, &o, &err);
     fl_state_close(st);
@@ -177,10 +141,10 @@ int fl__http_ui(struct MHD_Connection *c, const char *home, const char *url, con
         *rc_out = reply_err(c, 500, err.msg);
     else if (!o.found)
         *rc_out = reply_err(c, 404, "no such finding");
-    else if (b.over)
+    else if (b.err)
         *rc_out = reply_err(c, 413, "finding too large");
     else
-        *rc_out = reply(c, 200, b.p, b.n);
+        *rc_out = reply(c, 200, b.p, b.len);
     fl_free(b.p);
     return 1;
 }

@@ -82,6 +82,16 @@ size_t fl_json_escape(const char *s, size_t n, char *buf, size_t cap)
     return o;
 }
 
+int fl_json_append_str(struct fl_buf *b, const char *s, size_t n)
+{
+    size_t need = fl_json_escape(s, n, NULL, 0);
+    FL_TRY(fl_buf_reserve(b, need + 2));
+    b->p[b->len++] = '"';
+    b->len += fl_json_escape(s, n, b->p + b->len, b->cap - b->len);
+    b->p[b->len++] = '"';
+    return FL_OK;
+}
+
 struct fl_record_writer {
     FILE *f;
     enum fl_out_format fmt;
