@@ -1063,15 +1063,7 @@ int fl__aws_line(struct fl__aws *a, struct fl__pctx *c, struct fl_batch *b, cons
                 }
             }
             /* the general case: find the token's end, then store it */
-            while (e - q >= 8) {
-                unsigned sp = first_space(load64(q));
-                q += sp;
-                if (sp < 8)
-                    goto tok_end;
-            }
-            while (q < e && *q != ' ')
-                q++;
-        tok_end:
+            q = token_end(q, e);
             why = store_field(a, b, row, i, (struct fl_str){ts, (size_t)(q - ts)}, &nodata);
             if (FL_UNLIKELY(why != FL_REJ__COUNT))
                 goto bad;

@@ -29,7 +29,6 @@ struct fl__lines {
     size_t start;     /* first byte of the next line */
     size_t scan;      /* newline search resumes here (when nlmask == 0) */
     size_t mbase;     /* first byte of the current search window */
-    size_t mend;      /* end of the current search window */
     uint64_t nlmask;  /* newlines of the window not handed out yet, by
                          position - mbase */
     size_t end;       /* end of valid bytes */
@@ -113,8 +112,7 @@ static inline size_t find_nl(struct fl__lines *l)
         if (w < NL_WIN)
             m &= ((uint64_t)1 << w) - 1;
         l->mbase = l->scan;
-        l->mend = l->scan + w;
-        l->scan = l->mend;
+        l->scan += w;
         l->nlmask = m;
     }
 }
