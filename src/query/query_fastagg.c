@@ -100,7 +100,7 @@ static bool int_like(int t)
     return t == QT_INT || t == QT_BOOL || t == QT_DATE || t == QT_TS || t == QT_IDS || t == QT_IYM;
 }
 
-/* Does a subtree call an aggregate or a subquery (never on this path)? */
+/* Can this GROUP BY take the packed-key path (see the top of the file)? */
 bool fl__qfast_ok(const struct qsel *s)
 {
     if (!s->aggregate || s->ngroup < 1 || s->ngroup > 16 || s->naggs > 64)
@@ -427,30 +427,36 @@ static int overflow(struct qfast *f, const struct qagg *a)
     return fl__qerr(f->q, a->arg->pos, FL_ERANGE, "bigint overflow in sum");
 }
 
+/* Fold n values whose sum, min or max is v into state a of aggregate j
+ * (a row: n = 1; another table's state: its v and n). */
+static inline int fold(struct qfast *f, int j, struct fstate *a, int64_t v, int64_t n)
+{
+    switch (f->s->aggs[j].fn) {
+    case AG_SUM:
+        if (__builtin_add_overflow(a->v, v, &a->v))
+            return overflow(f, &f->s->aggs[j]);
+        break;
+    case AG_MIN:
+        if (!a->n || v < a->v)
+            a->v = v;
+        break;
+    case AG_MAX:
+        if (!a->n || v > a->v)
+            a->v = v;
+        break;
+    default: /* count(*), count(x) */
+        break;
+    }
+    a->n += n;
+    return FL_OK;
+}
+
 /* Fold one row's aggregate arguments (vals/nul, na each) into states. */
 static int apply(struct qfast *f, struct fstate *st, const int64_t *vals, const uint8_t *nul)
 {
-    for (int j = 0; j < f->na; j++) {
-        if (nul[j])
-            continue;
-        switch (f->s->aggs[j].fn) {
-        case AG_SUM:
-            if (__builtin_add_overflow(st[j].v, vals[j], &st[j].v))
-                return overflow(f, &f->s->aggs[j]);
-            break;
-        case AG_MIN:
-            if (!st[j].n || vals[j] < st[j].v)
-                st[j].v = vals[j];
-            break;
-        case AG_MAX:
-            if (!st[j].n || vals[j] > st[j].v)
-                st[j].v = vals[j];
-            break;
-        default: /* count(*), count(x) */
-            break;
-        }
-        st[j].n++;
-    }
+    for (int j = 0; j < f->na; j++)
+        if (!nul[j])
+            FL_TRY(fold(f, j, &st[j], vals[j], 1));
     return FL_OK;
 }
 
@@ -593,28 +599,9 @@ static int merge_part(struct qfast *f, int p, struct fthread *alloc)
             return nomem(f);
         struct fstate *a = (struct fstate *)(de + f->kw + 8);
         const struct fstate *b = (const struct fstate *)(se + f->kw + 8);
-        for (int j = 0; j < f->na; j++) {
-            const struct qagg *ag = &f->s->aggs[j];
-            if (!b[j].n)
-                continue;
-            switch (ag->fn) {
-            case AG_SUM:
-                if (__builtin_add_overflow(a[j].v, b[j].v, &a[j].v))
-                    return overflow(f, ag);
-                break;
-            case AG_MIN:
-                if (!a[j].n || b[j].v < a[j].v)
-                    a[j].v = b[j].v;
-                break;
-            case AG_MAX:
-                if (!a[j].n || b[j].v > a[j].v)
-                    a[j].v = b[j].v;
-                break;
-            default:
-                break;
-            }
-            a[j].n += b[j].n;
-        }
+        for (int j = 0; j < f->na; j++)
+            if (b[j].n)
+                FL_TRY(fold(f, j, &a[j], b[j].v, b[j].n));
     }
     return FL_OK;
 }
@@ -701,19 +688,11 @@ static uint64_t ent_ord(const struct qfast *f, const struct fpart *pp, size_t gi
     return o;
 }
 
-size_t fl__qfast_count(const struct qfast *f)
-{
-    size_t n = 0;
-    for (int p = 0; p < NPART; p++)
-        n += f->th[0].part[p].n;
-    return n;
-}
-
 /*
  * Produce the groups in first-seen order: each partition is sorted by
  * ordinal (groups are appended in row order; the merge appends thread 1's
- * new groups, all later than thread 0's), so a k-way merge over the
- * partitions with a small heap gives the order.
+ * new groups, all later than thread 0's), so repeatedly taking the
+ * smallest head of the NPART (4) partitions gives the order.
  */
 int fl__qfast_finish(struct qfast *f, qgroup_fn fn, void *ctx)
 {
@@ -724,48 +703,25 @@ int fl__qfast_finish(struct qfast *f, qgroup_fn fn, void *ctx)
             if (f->th[1].part[p].n && !f->merged)
                 return fl__qerr(f->q, f->s->pos, FL_EINTERNAL, "aggregation not merged");
     struct qval row[16 + 64];
-    int heap[NPART], nh = 0;
-    size_t pos[NPART];
+    size_t pos[NPART] = {0};
     const struct fpart *parts = f->th[0].part;
-    for (int p = 0; p < NPART; p++) {
-        pos[p] = 0;
-        if (!parts[p].n)
-            continue;
-        /* sift up */
-        int i = nh++;
-        heap[i] = p;
-        while (i > 0) {
-            int u = (i - 1) / 2;
-            if (ent_ord(f, &parts[heap[u]], 0) <= ent_ord(f, &parts[heap[i]], 0))
-                break;
-            int x = heap[u];
-            heap[u] = heap[i];
-            heap[i] = x;
-            i = u;
-        }
-    }
     int rc = FL_OK;
-    while (nh > 0 && rc == FL_OK) {
-        int p = heap[0];
-        decode_row(f, entry(f, &parts[p], pos[p]), row);
-        rc = fn(ctx, row);
-        if (++pos[p] == parts[p].n)
-            heap[0] = heap[--nh];
-        /* sift down */
-        int i = 0;
-        for (;;) {
-            int l = 2 * i + 1, r = l + 1, m = i;
-            if (l < nh && ent_ord(f, &parts[heap[l]], pos[heap[l]]) < ent_ord(f, &parts[heap[m]], pos[heap[m]]))
-                m = l;
-            if (r < nh && ent_ord(f, &parts[heap[r]], pos[heap[r]]) < ent_ord(f, &parts[heap[m]], pos[heap[m]]))
-                m = r;
-            if (m == i)
-                break;
-            int x = heap[m];
-            heap[m] = heap[i];
-            heap[i] = x;
-            i = m;
+    while (rc == FL_OK) {
+        int best = -1;
+        uint64_t bo = 0;
+        for (int p = 0; p < NPART; p++) {
+            if (pos[p] == parts[p].n)
+                continue;
+            uint64_t o = ent_ord(f, &parts[p], pos[p]);
+            if (best < 0 || o < bo) {
+                best = p;
+                bo = o;
+            }
         }
+        if (best < 0)
+            break;
+        decode_row(f, entry(f, &parts[best], pos[best]++), row);
+        rc = fn(ctx, row);
     }
     return rc > 0 ? FL_OK : rc;
 }

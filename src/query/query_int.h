@@ -324,7 +324,6 @@ void fl__qfast_free(struct qfast *f);
 int fl__qfast_add(struct qfast *f, int t, struct qeval *ev);
 int fl__qfast_merge(struct qfast *f);
 int fl__qfast_finish(struct qfast *f, qgroup_fn fn, void *ctx);
-size_t fl__qfast_count(const struct qfast *f);
 
 /* query_scan.c: the dataset walk.  For each row that reaches the consumer,
  * ev->row holds the source slots. */

@@ -316,19 +316,55 @@ static int single_str_col(const struct qnode *n, int col)
     }
 }
 
+/* A string column with WHERE conjuncts that read only it: they are
+ * evaluated once per dictionary entry of each row group (memoized), and a
+ * row whose code fails is dropped before its other columns are even
+ * copied into the row; the column's value is the dictionary string itself
+ * (no copy into the batch). */
+#define MAXDC 8
+struct dcol {
+    int col;
+    int nconj;
+    const struct qnode *conj[8];
+};
+
+/* Group the conjuncts conj[0..nconj) that read one string column by that
+ * column (at most MAXDC columns, 8 conjuncts each) into dc; *ndone = how
+ * many conjuncts the groups hold.  Returns the number of columns. */
+static int plan_dict_cols(struct qnode *const *conj, int nconj, struct dcol *dc, int *ndone)
+{
+    int ndc = 0;
+    *ndone = 0;
+    for (int k = 0; k < nconj; k++) {
+        int c = single_str_col(conj[k], -2);
+        if (c < 0)
+            continue;
+        int d = 0;
+        while (d < ndc && dc[d].col != c)
+            d++;
+        if (d == ndc) {
+            if (ndc == MAXDC)
+                continue;
+            dc[ndc].col = c;
+            dc[ndc].nconj = 0;
+            ndc++;
+        }
+        if (dc[d].nconj < 8) {
+            dc[d].conj[dc[d].nconj++] = conj[k];
+            (*ndone)++;
+        }
+    }
+    return ndc;
+}
+
 int fl__qscan_dict_cols(const struct qsel *s, int *cols, int max)
 {
     struct qnode *conj[128];
-    int nconj = split_and(s->where, conj, 128, 0), n = 0;
-    for (int k = 0; k < nconj; k++) {
-        int c = single_str_col(conj[k], -2), d = 0;
-        if (c < 0)
-            continue;
-        while (d < n && cols[d] != c)
-            d++;
-        if (d == n && n < max)
-            cols[n++] = c;
-    }
+    struct dcol dc[MAXDC];
+    int ndone, nconj = split_and(s->where, conj, 128, 0);
+    int ndc = plan_dict_cols(conj, nconj, dc, &ndone), n = 0;
+    for (int d = 0; d < ndc && n < max; d++)
+        cols[n++] = dc[d].col;
     return n;
 }
 
@@ -425,18 +461,6 @@ struct witem {
     uint32_t file;
     int rg;
     uint64_t rows;
-};
-
-/* A string column with WHERE conjuncts that read only it: they are
- * evaluated once per dictionary entry of each row group (memoized), and a
- * row whose code fails is dropped before its other columns are even
- * copied into the row; the column's value is the dictionary string itself
- * (no copy into the batch). */
-#define MAXDC 8
-struct dcol {
-    int col;
-    int nconj;
-    const struct qnode *conj[8];
 };
 
 struct worker {
@@ -739,26 +763,8 @@ int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn,
             cols[ncols++] = c;
     /* WHERE conjuncts on one string column: filtered on dictionary codes */
     struct dcol dc[MAXDC];
-    int ndc = 0, ndone = 0;
-    for (int k = 0; k < nconj && !q->generic_agg; k++) {
-        int c = single_str_col(conj[k], -2);
-        if (c < 0)
-            continue;
-        int d = 0;
-        while (d < ndc && dc[d].col != c)
-            d++;
-        if (d == ndc) {
-            if (ndc == MAXDC)
-                continue;
-            dc[ndc].col = c;
-            dc[ndc].nconj = 0;
-            ndc++;
-        }
-        if (dc[d].nconj < 8) {
-            dc[d].conj[dc[d].nconj++] = conj[k];
-            ndone++;
-        }
-    }
+    int ndone = 0;
+    int ndc = q->generic_agg ? 0 : plan_dict_cols(conj, nconj, dc, &ndone);
     bool dc_all = ndc > 0 && ndone == nconj && nconj < 128;
     struct qval *row = fl_calloc((size_t)QSCAN_NCOLS, sizeof *row);
     struct witem *items = NULL;
