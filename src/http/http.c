@@ -64,20 +64,20 @@ struct req {
 static enum MHD_Result send_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
                                   const char *p, size_t n, const char *src)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = fl__mhd.create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
     if (src)
-        MHD_add_response_header(r, "X-Flowsift-Source", src);
-    MHD_add_response_header(r, "Content-Type", ctype);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Content-Security-Policy",
+        fl__mhd.add_response_header(r, "X-Flowsift-Source", src);
+    fl__mhd.add_response_header(r, "Content-Type", ctype);
+    fl__mhd.add_response_header(r, "X-Content-Type-Options", "nosniff");
+    fl__mhd.add_response_header(r, "Content-Security-Policy",
                             "default-src 'self'; script-src 'self'; style-src 'self'; "
                             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    enum MHD_Result rc = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
+    fl__mhd.add_response_header(r, "Referrer-Policy", "no-referrer");
+    fl__mhd.add_response_header(r, "Cache-Control", "no-store");
+    enum MHD_Result rc = fl__mhd.queue_response(c, status, r);
+    fl__mhd.destroy_response(r);
     return rc;
 }
 
@@ -153,7 +153,7 @@ static int get_params(struct MHD_Connection *c, struct params *p, const char **b
     const char *v;
     p->limit = 20;
     p->source = 0;
-    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "source"))) {
+    if ((v = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "source"))) {
         if (strcmp(v, "auto") == 0)
             p->source = 0;
         else if (strcmp(v, "raw") == 0)
@@ -163,13 +163,13 @@ static int get_params(struct MHD_Connection *c, struct params *p, const char **b
         else
             return *bad = "source: auto, raw or rollup", FL_EINVAL;
     }
-    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from")) &&
+    if ((v = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from")) &&
         parse_time(v, &from) != FL_OK)
         return *bad = "from: Unix seconds or YYYY-MM-DD", FL_EINVAL;
-    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to")) &&
+    if ((v = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to")) &&
         parse_time(v, &to) != FL_OK)
         return *bad = "to: Unix seconds or YYYY-MM-DD", FL_EINVAL;
-    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"))) {
+    if ((v = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"))) {
         int64_t l;
         if (fl_parse_i64(v, strlen(v), &l) != FL_OK || l < 1 || l > 1000)
             return *bad = "limit: 1..1000", FL_EINVAL;
@@ -177,8 +177,8 @@ static int get_params(struct MHD_Connection *c, struct params *p, const char **b
     }
     int n = snprintf(p->where, sizeof p->where, "start >= %lld AND start < %lld",
                      (long long)from, (long long)to);
-    const char *cloud = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cloud");
-    const char *acct = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "account");
+    const char *cloud = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cloud");
+    const char *acct = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "account");
     if (cloud) {
         if (!valid_ident(cloud, 16))
             return *bad = "cloud: letters, digits, - _ . : only", FL_EINVAL;
@@ -381,13 +381,13 @@ static enum MHD_Result findings(struct fl_http *h, struct MHD_Connection *c, con
         struct fl_findings_filter flt;
         memset(&flt, 0, sizeof flt);
         flt.limit = 200;
-        const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status");
+        const char *v = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status");
         if (v) {
             if (strcmp(v, "open") != 0 && strcmp(v, "suppressed") != 0 && strcmp(v, "resolved") != 0)
                 return send_err(c, 400, "status: open, suppressed or resolved");
             flt.status = v;
         }
-        if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"))) {
+        if ((v = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"))) {
             int64_t l;
             if (fl_parse_i64(v, strlen(v), &l) != FL_OK || l < 1 || l > 1000)
                 return send_err(c, 400, "limit: 1..1000");
@@ -447,13 +447,13 @@ static enum MHD_Result health(struct fl_http *h, struct MHD_Connection *c)
     o.now = h->o.now ? h->o.now : (int64_t)time(NULL);
     o.memory = h->o.query_memory ? h->o.query_memory : (256ULL << 20);
     const char *v;
-    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from")) &&
+    if ((v = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from")) &&
         parse_time(v, &o.from) != FL_OK)
         return send_err(c, 400, "from: Unix seconds or YYYY-MM-DD");
-    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to")) &&
+    if ((v = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to")) &&
         parse_time(v, &o.to) != FL_OK)
         return send_err(c, 400, "to: Unix seconds or YYYY-MM-DD");
-    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "silent"))) {
+    if ((v = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "silent"))) {
         int64_t s;
         if (fl_parse_i64(v, strlen(v), &s) != FL_OK || s < 60 || s > 30 * 86400)
             return send_err(c, 400, "silent: seconds, 60..2592000");
@@ -492,7 +492,7 @@ static enum MHD_Result api(struct fl_http *h, struct MHD_Connection *c, const ch
         if (strcmp(method, "POST") == 0)
             q = rq->body ? rq->body : "";
         else if (is_get)
-            q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
+            q = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
         else
             return send_err(c, 405, "GET or POST");
         if (!q || !*q)
@@ -560,7 +560,7 @@ static int token_ok(struct fl_http *h, struct MHD_Connection *c)
 {
     if (!h->token[0])
         return 1;
-    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    const char *a = fl__mhd.lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     if (!a || strncmp(a, "Bearer ", 7) != 0)
         return 0;
     a += 7;
@@ -574,10 +574,10 @@ static int token_ok(struct fl_http *h, struct MHD_Connection *c)
 /* Origin / Referer, when present, must name the Host we were reached as. */
 static int same_origin(struct MHD_Connection *c)
 {
-    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    const char *host = fl__mhd.lookup_connection_value(c, MHD_HEADER_KIND, "Host");
     const char *hdrs[] = {"Origin", "Referer"};
     for (int i = 0; i < 2; i++) {
-        const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, hdrs[i]);
+        const char *v = fl__mhd.lookup_connection_value(c, MHD_HEADER_KIND, hdrs[i]);
         if (!v)
             continue;
         if (!host)
@@ -604,7 +604,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        const char *cl = fl__mhd.lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         int64_t len;
         if (cl && (fl_parse_i64(cl, strlen(cl), &len) != FL_OK || len < 0 || len > (int64_t)FL_HTTP_MAX_BODY))
             return send_err(c, 413, "request body over 64 KiB");
@@ -659,7 +659,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
  * never reaches a parameter check. */
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 {
-    size_t n = MHD_http_unescape(s);
+    size_t n = fl__mhd.http_unescape(s);
     for (size_t i = 0; i < n; i++)
         if (s[i] == 0)
             s[i] = 1;
@@ -706,6 +706,7 @@ int fl_http_start(const struct fl_http_opts *o, fl_http **out, struct fl_error *
                             listen);
     if (o->token && (strlen(o->token) < 16 || strlen(o->token) >= 256 || !valid_ident(o->token, 255)))
         return fl_error_set(err, FL_EINVAL, "token: 16..255 characters of [A-Za-z0-9._:-]");
+    FL_TRY(fl__mhd_load(err));
     fl_http *h = fl_calloc(1, sizeof *h);
     if (!h)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
@@ -725,7 +726,7 @@ int fl_http_start(const struct fl_http_opts *o, fl_http **out, struct fl_error *
      * own): 512 keeps 200 concurrent clients clear of a thread's share */
     unsigned max_conn = o->max_connections ? o->max_connections : 512;
     unsigned per_ip = fl_http_is_loopback(listen) ? max_conn : (max_conn < 64u ? max_conn : 64u);
-    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+    h->d = fl__mhd.start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                             handler, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : 2),
@@ -742,7 +743,7 @@ int fl_http_start(const struct fl_http_opts *o, fl_http **out, struct fl_error *
         return fl_error_set(err, FL_EIO, "cannot listen on %s (address in use or not local?)", listen);
     }
     h->warm_started = pthread_create(&h->warm, NULL, warm_main, h) == 0;
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *di = fl__mhd.get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     h->port = di ? di->port : ntohs(sa.sin_port);
     *out = h;
     return FL_OK;
@@ -757,7 +758,7 @@ void fl_http_stop(fl_http *h)
     h->stop = 1;
     if (h->warm_started)
         pthread_join(h->warm, NULL);
-    MHD_stop_daemon(h->d);
+    fl__mhd.stop_daemon(h->d);
     fl__rollup_cache_free(h->cache);
     fl_free(h);
 }

@@ -9,7 +9,7 @@
 #ifndef FL_HTTP_STATIC_H
 #define FL_HTTP_STATIC_H
 
-#include <microhttpd.h>
+#include "http_mhd.h" /* <microhttpd.h> and fl__mhd */
 
 /* Answer one GET/HEAD of a static asset: `url` (already percent-decoded by
  * MHD, a decoded NUL turned into 0x01) is looked up in a fixed table of

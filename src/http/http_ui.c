@@ -48,16 +48,16 @@ static void u_kv(struct fl_buf *b, const char *key, const char *s, size_t n)
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *p, size_t n)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = fl__mhd.create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    enum MHD_Result rc = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
+    fl__mhd.add_response_header(r, "Content-Type", "application/json");
+    fl__mhd.add_response_header(r, "X-Content-Type-Options", "nosniff");
+    fl__mhd.add_response_header(r, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    fl__mhd.add_response_header(r, "Referrer-Policy", "no-referrer");
+    fl__mhd.add_response_header(r, "Cache-Control", "no-store");
+    enum MHD_Result rc = fl__mhd.queue_response(c, status, r);
+    fl__mhd.destroy_response(r);
     return rc;
 }
 

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# startup.t.sh - what every command pays at start.  libcurl and
+# libmicrohttpd are loaded when used (a webhook, `serve`), not linked: their
+# TLS / Kerberos / LDAP dependencies cost each start ~25 ms (Makefile,
+# src/http/http_mhd.h).  Checks the binary does not link them (nor what they
+# pull in) and that the commands using them still load them (the webhook and
+# serve paths themselves are tested in detect/sinks and http/*).
+. "$FL_ROOT/tests/lib.sh"
+libs=$(ldd "$FL" 2>&1)
+for l in libcurl libmicrohttpd libgnutls libssl libkrb5 libldap; do
+  if grep -q "$l" <<<"$libs"; then fail "not-linked-$l" "$(grep "$l" <<<"$libs")"; else pass "not-linked-$l"; fi
+done
+# the binary still runs every command that does not need them
+check version "$FL" --version
+# serve loads libmicrohttpd at start and listens (loopback, port 0 = any
+# free port)
+mkdir -p "$FL_TMP/home"
+FLOWSIFT_HOME=$FL_TMP/home timeout 20 "$FL" serve --listen 127.0.0.1:0 --assets "$FL_ROOT/assets" >"$FL_TMP/serve.out" 2>&1 &
+pid=$!
+ok=no
+for _ in $(seq 1 50); do
+  grep -q '^listening on http://127.0.0.1:[0-9]*/$' "$FL_TMP/serve.out" 2>/dev/null && { ok=yes; break; }
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
+kill $pid 2>/dev/null; wait $pid 2>/dev/null
+check_eq serve-loads-microhttpd "$ok" yes
