@@ -75,6 +75,13 @@ void fl_query_result_cell(const fl_query_result *r, size_t row, int col,
  * snprintf: the needed length if cap is too small). */
 size_t fl_query_cell_format(const struct fl_qcell *c, char *buf, size_t cap);
 
+/* Append one cell to b as a JSON value: null, true/false, an integer, a
+ * number in the shortest text that reads back the same double (as the CSV
+ * output; NaN and infinities -> null), or a string (VARCHAR, and the text of
+ * dates, timestamps and intervals).  FL_OK, or the buffer's FL_ENOMEM /
+ * FL_ELIMIT (also kept in b->err).  struct fl_buf: fl_record.h. */
+int fl_query_cell_json(struct fl_buf *b, const struct fl_qcell *c);
+
 /* Print the result in fmt (table, csv, json, ndjson).  FL_OK or FL_EIO. */
 int fl_query_result_print(const fl_query_result *r, FILE *f, enum fl_out_format fmt);
 /*

@@ -164,37 +164,6 @@ int fl_report_tab_from_result(struct fl_report *r, const char *name,
  * failure (kept in b.err) is checked once at the end. */
 #define SBUF_CAP (64u << 20)
 
-static void cell_json(struct fl_buf *b, const struct fl_qcell *c)
-{
-    char tmp[128];
-    switch (c->type) {
-    case FL_QT_NULL:
-        fl_buf_puts(b, "null");
-        return;
-    case FL_QT_BOOL:
-        fl_buf_puts(b, c->i ? "true" : "false");
-        return;
-    case FL_QT_BIGINT:
-        fl_buf_printf(b, "%lld", (long long)c->i);
-        return;
-    case FL_QT_DOUBLE:
-        if (c->d != c->d || c->d > 1.7e308 || c->d < -1.7e308) {
-            fl_buf_puts(b, "null");
-            return;
-        }
-        fl_buf_printf(b, "%.17g", c->d);
-        return;
-    case FL_QT_VARCHAR:
-        fl_json_append_str(b, c->s.p ? c->s.p : "", c->s.n);
-        return;
-    default: {
-        size_t m = fl_query_cell_format(c, tmp, sizeof tmp);
-        fl_json_append_str(b, tmp, m < sizeof tmp ? m : sizeof tmp - 1);
-        return;
-    }
-    }
-}
-
 static void json_tab(struct fl_buf *b, const struct fl_tab *t)
 {
     fl_buf_puts(b, "{\"columns\":[");
@@ -209,7 +178,7 @@ static void json_tab(struct fl_buf *b, const struct fl_tab *t)
         for (int c = 0; c < t->n_cols; c++) {
             if (c)
                 fl_buf_add(b, ",", 1);
-            cell_json(b, &t->cells[i * (size_t)t->n_cols + c]);
+            fl_query_cell_json(b, &t->cells[i * (size_t)t->n_cols + c]);
         }
         fl_buf_add(b, "]", 1);
     }
@@ -231,7 +200,7 @@ int fl_report_json(const struct fl_report *r, char **out, size_t *n_out)
         fl_buf_add(&b, ",", 1);
         fl_json_append_str(&b, r->facts[i].key, strlen(r->facts[i].key));
         fl_buf_add(&b, ":", 1);
-        cell_json(&b, &r->facts[i].v);
+        fl_query_cell_json(&b, &r->facts[i].v);
     }
     for (int t = 0; t < r->n_tabs; t++) {
         fl_buf_add(&b, ",", 1);
@@ -370,7 +339,7 @@ int fl_report_print(const struct fl_report *r, FILE *f, enum fl_out_format fmt)
         fl_buf_add(&b, ",", 1);
         fl_json_append_str(&b, r->facts[i].key, strlen(r->facts[i].key));
         fl_buf_add(&b, ":", 1);
-        cell_json(&b, &r->facts[i].v);
+        fl_query_cell_json(&b, &r->facts[i].v);
     }
     fl_buf_puts(&b, "}\n");
     for (int t = 0; t < r->n_tabs && !b.err; t++) {
@@ -382,7 +351,7 @@ int fl_report_print(const struct fl_report *r, FILE *f, enum fl_out_format fmt)
                 fl_buf_add(&b, ",", 1);
                 fl_json_append_str(&b, tb->cols[c], strlen(tb->cols[c]));
                 fl_buf_add(&b, ":", 1);
-                cell_json(&b, &tb->cells[i * (size_t)tb->n_cols + c]);
+                fl_query_cell_json(&b, &tb->cells[i * (size_t)tb->n_cols + c]);
             }
             fl_buf_puts(&b, "}\n");
             if (b.len > (1u << 20)) {

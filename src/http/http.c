@@ -200,43 +200,6 @@ static int get_params(struct MHD_Connection *c, struct params *p, const char **b
 
 /* ---- query → JSON ---- */
 
-static void cell_json(struct fl_buf *b, const struct fl_qcell *cell)
-{
-    char tmp[128];
-    switch (cell->type) {
-    case FL_QT_NULL:
-        fl_buf_puts(b, "null");
-        return;
-    case FL_QT_BOOL:
-        fl_buf_puts(b, cell->i ? "true" : "false");
-        return;
-    case FL_QT_BIGINT: {
-        int k = snprintf(tmp, sizeof tmp, "%lld", (long long)cell->i);
-        fl_buf_add(b, tmp, (size_t)k);
-        return;
-    }
-    case FL_QT_DOUBLE: {
-        if (cell->d != cell->d || cell->d > 1.7e308 || cell->d < -1.7e308) {
-            fl_buf_puts(b, "null");
-            return;
-        }
-        int k = snprintf(tmp, sizeof tmp, "%.17g", cell->d);
-        fl_buf_add(b, tmp, (size_t)k);
-        return;
-    }
-    case FL_QT_VARCHAR:
-        fl_json_append_str(b, cell->s.p ? cell->s.p : "", cell->s.n);
-        return;
-    default: {
-        size_t k = fl_query_cell_format(cell, tmp, sizeof tmp);
-        if (k >= sizeof tmp)
-            k = sizeof tmp - 1;
-        fl_json_append_str(b, tmp, k);
-        return;
-    }
-    }
-}
-
 /* A panel answered from rollups: the same JSON as run_sql's. */
 static enum MHD_Result send_rollup(struct MHD_Connection *c, const struct fl__rollup_result *r)
 {
@@ -254,7 +217,7 @@ static enum MHD_Result send_rollup(struct MHD_Connection *c, const struct fl__ro
         for (int i = 0; i < r->n_cols; i++) {
             if (i)
                 fl_buf_add(&b, ",", 1);
-            cell_json(&b, &r->cells[row * (size_t)r->n_cols + i]);
+            fl_query_cell_json(&b, &r->cells[row * (size_t)r->n_cols + i]);
         }
         fl_buf_add(&b, "]", 1);
     }
@@ -297,7 +260,7 @@ static enum MHD_Result run_sql(struct fl_http *h, struct MHD_Connection *c, cons
             fl_query_result_cell(r, row, i, &cell);
             if (i)
                 fl_buf_add(&b, ",", 1);
-            cell_json(&b, &cell);
+            fl_query_cell_json(&b, &cell);
         }
         fl_buf_add(&b, "]", 1);
     }

@@ -21,6 +21,22 @@ static size_t fmt(const struct fl_qcell *c, char *buf, size_t cap)
     return n < cap ? n : cap - 1;
 }
 
+int fl_query_cell_json(struct fl_buf *b, const struct fl_qcell *c)
+{
+    char tmp[128];
+    switch (c->type) {
+    case FL_QT_NULL: return fl_buf_puts(b, "null");
+    case FL_QT_BOOL: return fl_buf_puts(b, c->i ? "true" : "false");
+    case FL_QT_BIGINT: return fl_buf_printf(b, "%lld", (long long)c->i);
+    case FL_QT_DOUBLE:
+        if (!isfinite(c->d))
+            return fl_buf_puts(b, "null");
+        return fl_buf_add(b, tmp, fmt(c, tmp, sizeof tmp));
+    case FL_QT_VARCHAR: return fl_json_append_str(b, c->s.p ? c->s.p : "", c->s.n);
+    default: return fl_json_append_str(b, tmp, fmt(c, tmp, sizeof tmp));
+    }
+}
+
 static void json_str(FILE *f, const char *s, size_t n)
 {
     char buf[4096];
