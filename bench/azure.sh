@@ -19,17 +19,12 @@
 # figure) medians, MB/s of JSON, records/s, peak RSS, and the ratios
 # flowsift / DuckDB (target >= 3x).  Both outputs are cross-checked: same
 # row count and sums of bytes/packets (else the run is marked FAILED).
-set -u
-cd "$(dirname "$0")/.."
-BUILD=${1:-build}
+. "$(dirname "$0")/lib.sh"
 export FL_ROOT=$PWD
-FL=${FL:-$PWD/$BUILD/flowsift}
+bench_init azure "$@"
 AB=$PWD/$BUILD/bench/azure_bench
-OUT=${BENCH_OUT:-$PWD/bench/out}
-RUNS=${BENCH_RUNS:-3}
 N=${AZURE_BENCH_RECORDS:-500000}
-DUCK="node $PWD/tests/tools/duck.mjs"
-[ -x "$FL" ] && [ -x "$AB" ] || { echo "azure.sh: build $FL and $AB first (make all tools)" >&2; exit 2; }
+[ -x "$AB" ] || { echo "azure.sh: build $AB first (make all tools)" >&2; exit 2; }
 IN=$OUT/azure_$N
 if [ ! -f "$IN/.done" ]; then
   rm -rf "$IN"; mkdir -p "$IN"
@@ -91,23 +86,15 @@ FROM v_t
 ) TO '$W/duck.parquet' (FORMAT parquet, COMPRESSION zstd);
 EOF
 
-# one timed run: NAME CMD... -> appends "wall cpu rss" to $W/NAME.times
-timed() {
-  local name=$1; shift
-  /usr/bin/time -f '%e %U %S %M' -o "$W/t" "$@" >"$W/$name.out" 2>"$W/$name.err" || {
-    echo "azure.sh: $name failed:"; tail -5 "$W/$name.err"; return 1; }
-  awk '{printf "%s %.3f %s\n", $1, $2 + $3, $4}' "$W/t" >>"$W/$name.times"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-col() { awk -v c="$2" '{print $c}' "$W/$1.times" | median; }
+col() { awk -v c="$2" '{print $c}' "$W/$1.times" | bench_median; }
 
 ok=1
 for ((i = 0; i < RUNS; i++)); do
   rm -rf "$W/home"
-  FLOWSIFT_HOME=$W/home timed flowsift "$FL" ingest --no-enrich --quiet "$IN/nsg" "$IN/vnet" || ok=0
-  timed parse "$AB" --runs 1 "$IN/nsg" "$IN/vnet" || ok=0
+  FLOWSIFT_HOME=$W/home bench_timed "$W/flowsift.times" "$FL" ingest --no-enrich --quiet "$IN/nsg" "$IN/vnet" || ok=0
+  bench_timed "$W/parse.times" "$AB" --runs 1 "$IN/nsg" "$IN/vnet" || ok=0
   rm -f "$W/duck.parquet"
-  timed duckdb $DUCK - <"$W/duck.sql" || ok=0
+  bench_timed "$W/duckdb.times" $DUCK - <"$W/duck.sql" || ok=0
 done
 
 # cross-check: same rows and sums from both Parquet outputs
@@ -132,8 +119,6 @@ report "flowsift parse only" "$pw" "$pc" "$pr"
 report "duckdb read_json+unnest" "$dw" "$dc" "$dr"
 awk -v fw="$fw" -v fc="$fc" -v dw="$dw" -v dc="$dc" 'BEGIN {
   printf "ratio flowsift/duckdb: %.2fx wall, %.2fx cpu (target >= 3x)\n", dw / fw, dc / fc }'
-if declare -F bench_row >/dev/null; then
-  bench_row azure "flowsift ingest" "$fw" - - "$(awk -v r="$rows" -v w="$fw" 'BEGIN{printf "%.0f", r/w}')" "$(awk -v r="$fr" 'BEGIN{printf "%.1f", r/1024}')" "$MB MB JSON"
-  bench_row azure "duckdb read_json" "$dw" - - "$(awk -v r="$rows" -v w="$dw" 'BEGIN{printf "%.0f", r/w}')" "$(awk -v r="$dr" 'BEGIN{printf "%.1f", r/1024}')" "ratio $(awk -v a="$dw" -v b="$fw" 'BEGIN{printf "%.2f", a/b}')x"
-fi
+bench_row azure "flowsift ingest" "$fw" - - "$(awk -v r="$rows" -v w="$fw" 'BEGIN{printf "%.0f", r/w}')" "$(awk -v r="$fr" 'BEGIN{printf "%.1f", r/1024}')" "$MB MB JSON"
+bench_row azure "duckdb read_json" "$dw" - - "$(awk -v r="$rows" -v w="$dw" 'BEGIN{printf "%.0f", r/w}')" "$(awk -v r="$dr" 'BEGIN{printf "%.1f", r/1024}')" "ratio $(awk -v a="$dw" -v b="$fw" 'BEGIN{printf "%.2f", a/b}')x"
 [ "$ok" = 1 ]

@@ -16,47 +16,12 @@
 # enrichment (the rules read src_scope, dst_scope, countries ...); it is
 # cached under bench/out/detect/ keyed by size, seed and a fingerprint of
 # the generator's output.
-set -u
-cd "$(dirname "$0")/.."
-BUILD=${1:-build}
-FL=${FL:-$PWD/$BUILD/flowsift}
-OUT=${BENCH_OUT:-$PWD/bench/out}
-N=${BENCH_RECORDS:-10000000}
-RUNS=${BENCH_RUNS:-3}
+. "$(dirname "$0")/lib.sh"
+bench_init detect "$@"
 SEED=${BENCH_SEED:-42}
 DAY=2026-11-20
 W=$OUT/detect
 mkdir -p "$W"
-[ -x "$FL" ] || { echo "detect.sh: $FL is not built" >&2; exit 2; }
-declare -F bench_row >/dev/null || {
-  BENCH_RESULTS=${BENCH_RESULTS:-$W/results.tsv}
-  bench_row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_RESULTS"; }
-}
-med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
-# d_measure NAME RUNS SETUP CMD...: medians of wall and CPU (user + sys) over
-# RUNS runs (SETUP untimed before each); sets DM_WALL, DM_CPU; the output of
-# the last run is kept in $W/last.out.
-d_measure() {
-  local name=$1 runs=$2 setup=$3; shift 3
-  local walls=() cpus=() rss=0 i tf w u sy r
-  tf=$(mktemp)
-  for ((i = 0; i < runs; i++)); do
-    [ -n "$setup" ] && eval "$setup"
-    if ! /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >"$W/last.out" 2>&1; then
-      echo "bench: $name failed" >&2; tail -3 "$W/last.out" >&2; rm -f "$tf"
-      bench_row detect "$name" FAILED - - - - "exit status != 0"; DM_WALL=; DM_CPU=; return 1
-    fi
-    read -r w u sy r < <(tail -1 "$tf")
-    walls+=("$w"); cpus+=("$(awk -v a="$u" -v b="$sy" 'BEGIN { print a + b }')")
-    [ "$r" -gt "$rss" ] && rss=$r
-  done
-  rm -f "$tf"
-  DM_WALL=$(med "${walls[@]}"); DM_CPU=$(med "${cpus[@]}")
-  bench_row detect "$name" "$DM_WALL" "$(printf '%s\n' "${walls[@]}" | sort -g | head -1)" \
-    "$(printf '%s\n' "${walls[@]}" | sort -g | tail -1)" "cpu $DM_CPU s" "$((rss / 1024))" "median of $runs (wall; cpu = user+sys)"
-  printf '  %-58s median wall %7.2f s  cpu %7.2f s  peak RSS %d MB\n' "$name" "$DM_WALL" "$DM_CPU" "$((rss / 1024))"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 # ---- the day ------------------------------------------------------------------
 FP=$("$FL" generate -q --records 2000 --seed "$SEED" --incidents all 2>/dev/null | md5sum | cut -c1-8)
@@ -79,19 +44,19 @@ Q_TOP="SELECT srcaddr, dstaddr, sum(bytes) b FROM flows WHERE date = DATE '$DAY'
 Q_SUM="SELECT count(*), sum(bytes) FROM flows WHERE date = DATE '$DAY'"
 
 echo "== detect: the default pack vs one full-scan query over the same day ($ROWS records on $DAY, load $(cut -d' ' -f1-3 /proc/loadavg))"
-d_measure "reference: top talkers query over the day" "$RUNS" "" "$FL" query --home "$H" "$Q_TOP" || exit 1
-TOP_W=$DM_WALL TOP_C=$DM_CPU
-d_measure "reference: count(*), sum(bytes) over the day" "$RUNS" "" "$FL" query --home "$H" "$Q_SUM" || exit 1
-SUM_W=$DM_WALL SUM_C=$DM_CPU
-d_measure "pack: flowsift detect (rules/, 16 rules) over the day" "$RUNS" "rm -f '$H'/state.db*" \
+bench_wallcpu detect "reference: top talkers query over the day" "$RUNS" "" "$FL" query --home "$H" "$Q_TOP" || exit 1
+TOP_W=$BM_WALL TOP_C=$BM_CPU
+bench_wallcpu detect "reference: count(*), sum(bytes) over the day" "$RUNS" "" "$FL" query --home "$H" "$Q_SUM" || exit 1
+SUM_W=$BM_WALL SUM_C=$BM_CPU
+bench_wallcpu detect "pack: flowsift detect (rules/, 16 rules) over the day" "$RUNS" "rm -f '$H'/state.db*" \
   "$FL" detect --home "$H" --rules "$PWD/rules" --from "$FROM" --to "$TO" --now "$TO" --timing || exit 1
-PACK_W=$DM_WALL PACK_C=$DM_CPU
-cp "$W/last.out" "$W/pack_timing.txt"
+PACK_W=$BM_WALL PACK_C=$BM_CPU
+cp "$OUT/detect.last.out" "$W/pack_timing.txt"
 echo "  per rule (last run; --timing):"
 grep '^  timing ' "$W/pack_timing.txt" | sed 's/^  timing /    /'
 tail -1 "$W/pack_timing.txt" | sed 's/^/    /'
-rt=$(ratio "$PACK_W" "$TOP_W"); rtc=$(ratio "$PACK_C" "$TOP_C")
-rs=$(ratio "$PACK_W" "$SUM_W"); rsc=$(ratio "$PACK_C" "$SUM_C")
+rt=$(bench_ratio "$PACK_W" "$TOP_W"); rtc=$(bench_ratio "$PACK_C" "$TOP_C")
+rs=$(bench_ratio "$PACK_W" "$SUM_W"); rsc=$(bench_ratio "$PACK_C" "$SUM_C")
 bench_row detect "ratio: pack / top-talkers query" "$rt" - - - - "CPU-time ratio $rtc; target <= 3"
 bench_row detect "ratio: pack / count-sum query" "$rs" - - - - "CPU-time ratio $rsc"
 echo "  pack / top-talkers query: wall ${rt}x  cpu ${rtc}x  (target <= 3x)"

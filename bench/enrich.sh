@@ -12,21 +12,11 @@
 # is shared, so CPU time is the steadier figure) and the overhead in %
 # (target: <= 25 %).  Then build/bench/enrich_bench gives the cost of the
 # enrichment alone against parsing alone (CPU time, medians).
-set -u
-cd "$(dirname "$0")/.."
-BUILD=${1:-build}
-FL=${FL:-$PWD/$BUILD/flowsift}
+. "$(dirname "$0")/lib.sh"
+bench_init enrich "$@"
 EB=$PWD/$BUILD/bench/enrich_bench
-OUT=${BENCH_OUT:-$PWD/bench/out}
-N=${BENCH_RECORDS:-10000000}
-RUNS=${BENCH_RUNS:-3}
-mkdir -p "$OUT"
-[ -x "$FL" ] || { echo "enrich.sh: $FL is not built" >&2; exit 2; }
 FILE=${BENCH_FILE:-$OUT/enrich_input_${N}.log}
-if [ ! -s "$FILE" ]; then
-  echo "generating $FILE ($N records)"
-  "$FL" generate -q --records "$N" --seed 42 --out "$FILE" || exit 1
-fi
+bench_input "$FILE" "$N" || exit 1
 W=$OUT/enrich
 rm -rf "$W"; mkdir -p "$W"
 
@@ -73,42 +63,37 @@ echo "config: $(grep -c '/' "$W/assets.yaml") asset entries, $(grep -vc '^#' "$W
 "$FL" enrich --config "$W/flowsift.yaml" 8.8.8.8 --format csv | tail -1
 
 # ---- ingest with and without enrichment ------------------------------------------------
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 : >"$W/times"
 for ((i = 0; i < RUNS; i++)); do
   for mode in enrich plain; do
     rm -rf "$W/home"
     args=(--config "$W/flowsift.yaml")
     [ $mode = plain ] && args+=(--no-enrich)
-    if ! /usr/bin/time -f "%e %U %S %M" -o "$W/t" env FLOWSIFT_HOME="$W/home" "$FL" ingest --quiet "${args[@]}" "$FILE" >"$W/ingest.out" 2>&1; then
-      echo "enrich.sh: ingest ($mode) failed:"; tail -5 "$W/ingest.out"; exit 1
-    fi
-    read -r wall user sys rss <"$W/t"
-    echo "$mode $wall $(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }') $rss" >>"$W/times"
-    printf '  run %d %-7s wall %6.2f s  cpu %6.2f s  peak RSS %d MB\n' "$((i + 1))" "$mode" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$((rss / 1024))"
+    : >"$W/t"
+    FLOWSIFT_HOME="$W/home" bench_timed "$W/t" "$FL" ingest --quiet "${args[@]}" "$FILE" || exit 1
+    read -r wall cpu rss <"$W/t"
+    echo "$mode $wall $cpu $rss" >>"$W/times"
+    printf '  run %d %-7s wall %6.2f s  cpu %6.2f s  peak RSS %d MB\n' "$((i + 1))" "$mode" "$wall" "$cpu" "$((rss / 1024))"
   done
 done
 rm -rf "$W/home"
-we=$(awk '$1 == "enrich" { print $2 }' "$W/times" | median); wp=$(awk '$1 == "plain" { print $2 }' "$W/times" | median)
-ce=$(awk '$1 == "enrich" { print $3 }' "$W/times" | median); cp=$(awk '$1 == "plain" { print $3 }' "$W/times" | median)
+we=$(awk '$1 == "enrich" { print $2 }' "$W/times" | bench_median); wp=$(awk '$1 == "plain" { print $2 }' "$W/times" | bench_median)
+ce=$(awk '$1 == "enrich" { print $3 }' "$W/times" | bench_median); cp=$(awk '$1 == "plain" { print $3 }' "$W/times" | bench_median)
 ow=$(awk -v a="$we" -v b="$wp" 'BEGIN { printf "%.1f", (a - b) * 100 / b }')
 oc=$(awk -v a="$ce" -v b="$cp" 'BEGIN { printf "%.1f", (a - b) * 100 / b }')
 echo "ingest $N records, median of $RUNS:"
 echo "  with full enrichment:    wall $we s, cpu $ce s"
 echo "  without (--no-enrich):   wall $wp s, cpu $cp s"
 echo "  enrichment overhead:     wall +$ow %, cpu +$oc % (target <= 25 %)"
-if declare -F bench_row >/dev/null; then
-  rate() { awk -v n="$N" -v t="$1" 'BEGIN { printf "%.2f M rec/s", n / t / 1e6 }'; }
-  bench_row enrich "ingest with full enrichment (geo, 200k intel, 5k assets)" "$we" - - "$(rate "$we")" - "cpu $ce s; median of $RUNS"
-  bench_row enrich "ingest --no-enrich (same file)" "$wp" - - "$(rate "$wp")" - "cpu $cp s; median of $RUNS"
-  bench_row enrich "enrichment overhead (wall / cpu)" "+$ow %" - - - - "cpu +$oc %; target <= 25 %"
-fi
+rate() { awk -v n="$N" -v t="$1" 'BEGIN { printf "%.2f M rec/s", n / t / 1e6 }'; }
+bench_row enrich "ingest with full enrichment (geo, 200k intel, 5k assets)" "$we" - - "$(rate "$we")" - "cpu $ce s; median of $RUNS"
+bench_row enrich "ingest --no-enrich (same file)" "$wp" - - "$(rate "$wp")" - "cpu $cp s; median of $RUNS"
+bench_row enrich "enrichment overhead (wall / cpu)" "+$ow %" - - - - "cpu +$oc %; target <= 25 %"
 
 # ---- the enrichment alone vs parsing alone --------------------------------------------
 if [ -x "$EB" ]; then
   "$EB" "$FILE" --config "$W/flowsift.yaml" --runs "$RUNS" | tee "$W/enrich_bench.txt" | sed 's/^/  enrich_bench: /'
   kv() { awk -v k="$1" '$1 == k { print $2 }' "$W/enrich_bench.txt"; }
-  declare -F bench_row >/dev/null &&
-    bench_row enrich "enrichment alone (fl_enrich_batch), CPU" "$(kv enrich_s)" - - "$(kv enrich_ns_per_record) ns/rec" - "parse alone $(kv parse_s) s CPU; load $(kv load_s) s"
+  bench_row enrich "enrichment alone (fl_enrich_batch), CPU" "$(kv enrich_s)" - - "$(kv enrich_ns_per_record) ns/rec" - "parse alone $(kv parse_s) s CPU; load $(kv load_s) s"
 fi
 exit 0

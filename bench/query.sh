@@ -14,51 +14,14 @@
 # the one-day query >= 10x faster).  The answers of both engines are compared
 # (top talkers) so that a fast wrong answer does not count.
 # Datasets are cached under bench/out/query/ keyed by the input file name.
-set -u
-cd "$(dirname "$0")/.."
-BUILD=${1:-build}
-FL=${FL:-$PWD/$BUILD/flowsift}
-OUT=${BENCH_OUT:-$PWD/bench/out}
-N=${BENCH_RECORDS:-10000000}
-RUNS=${BENCH_RUNS:-3}
+. "$(dirname "$0")/lib.sh"
+bench_init query "$@"
 N30=${BENCH_Q30_RECORDS:-$((N / 3))}
-DUCK="node $PWD/tests/tools/duck.mjs --threads 2"
 W=$OUT/query
 mkdir -p "$W"
-[ -x "$FL" ] || { echo "query.sh: $FL is not built" >&2; exit 2; }
-declare -F bench_row >/dev/null || {
-  BENCH_RESULTS=${BENCH_RESULTS:-$W/results.tsv}
-  bench_row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_RESULTS"; }
-}
-# q_measure NAME RUNS CMD...: median wall time AND median CPU time (user +
-# sys; the machine is shared, so CPU time is the steadier figure), peak RSS.
-# Sets QM_WALL and QM_CPU.
-q_measure() {
-  local name=$1 runs=$2; shift 2
-  local walls=() cpus=() rss=0 i tf w u sy r
-  tf=$(mktemp)
-  for ((i = 0; i < runs; i++)); do
-    if ! /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >"$tf.out" 2>&1; then
-      echo "bench: $name failed" >&2; tail -3 "$tf.out" >&2; rm -f "$tf" "$tf.out"
-      bench_row query "$name" FAILED - - - - "exit status != 0"; QM_WALL=; QM_CPU=; return 1
-    fi
-    read -r w u sy r < <(tail -1 "$tf")
-    walls+=("$w"); cpus+=("$(awk -v a="$u" -v b="$sy" 'BEGIN { print a + b }')")
-    [ "$r" -gt "$rss" ] && rss=$r
-  done
-  rm -f "$tf" "$tf.out"
-  med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
-  QM_WALL=$(med "${walls[@]}"); QM_CPU=$(med "${cpus[@]}")
-  bench_row query "$name" "$QM_WALL" "$(printf '%s\n' "${walls[@]}" | sort -g | head -1)" "$(printf '%s\n' "${walls[@]}" | sort -g | tail -1)" "cpu $QM_CPU s" "$((rss / 1024))" "median of $runs (wall; cpu = user+sys)"
-  printf '  %-52s median wall %7.2f s  cpu %7.2f s  peak RSS %d MB\n' "$name" "$QM_WALL" "$QM_CPU" "$((rss / 1024))"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 FILE=${BENCH_FILE:-$W/input_${N}.log}
-if [ ! -s "$FILE" ]; then
-  echo "generating $FILE ($N records)"
-  "$FL" generate -q --records "$N" --seed 42 --out "$FILE" || exit 1
-fi
+bench_input "$FILE" "$N" || exit 1
 H=$W/home_$(basename "$FILE" .log)
 if [ ! -f "$H/.complete" ]; then
   echo "ingesting $FILE into $H"
@@ -86,11 +49,11 @@ done
 for q in TOP DENY GEO; do
   eval "sql=\$Q_$q; same=\$same_$q"
   case $q in TOP) label="top talkers (srcaddr,dstaddr) by sum(bytes)";; DENY) label="denied flows by rule/port/source";; GEO) label="egress bytes by destination country";; esac
-  q_measure "flowsift: $label" "$RUNS" "$FL" query --home "$H" --format csv "$sql"
-  fw=$QM_WALL fc=$QM_CPU
-  q_measure "duckdb:   $label" "$RUNS" $DUCK "$VIEW; $sql"
-  dw=$QM_WALL dc=$QM_CPU
-  rw=$(ratio "$dw" "$fw"); rc=$(ratio "$dc" "$fc")
+  bench_wallcpu query "flowsift: $label" "$RUNS" "" "$FL" query --home "$H" --format csv "$sql"
+  fw=$BM_WALL fc=$BM_CPU
+  bench_wallcpu query "duckdb:   $label" "$RUNS" "" $DUCK "$VIEW; $sql"
+  dw=$BM_WALL dc=$BM_CPU
+  rw=$(bench_ratio "$dw" "$fw"); rc=$(bench_ratio "$dc" "$fc")
   bench_row query "ratio duckdb/flowsift: $label" "$rw" - - "cpu ratio $rc" - "target >= 1.5 (answers $same)"
   echo "  ratio duckdb/flowsift ($label): wall $rw, cpu $rc  (target >= 1.5)"
 done
@@ -108,15 +71,15 @@ if [ ! -f "$H30/.complete" ]; then
 fi
 Q_ALL="SELECT srcaddr, sum(bytes) AS b FROM flows GROUP BY srcaddr ORDER BY b DESC LIMIT 10"
 Q_DAY="SELECT srcaddr, sum(bytes) AS b FROM flows WHERE date = DATE '2026-10-15' GROUP BY srcaddr ORDER BY b DESC LIMIT 10"
-q_measure "flowsift: one day of 30 (date = ...)" "$RUNS" "$FL" query --home "$H30" --format csv "$Q_DAY"
-d1w=$QM_WALL d1c=$QM_CPU
-q_measure "flowsift: all 30 days" "$RUNS" "$FL" query --home "$H30" --format csv "$Q_ALL"
-d30w=$QM_WALL d30c=$QM_CPU
+bench_wallcpu query "flowsift: one day of 30 (date = ...)" "$RUNS" "" "$FL" query --home "$H30" --format csv "$Q_DAY"
+d1w=$BM_WALL d1c=$BM_CPU
+bench_wallcpu query "flowsift: all 30 days" "$RUNS" "" "$FL" query --home "$H30" --format csv "$Q_ALL"
+d30w=$BM_WALL d30c=$BM_CPU
 # the floor of any query: starting the process (dynamic linking of the
 # libraries) is a fixed cost that no pruning removes
-q_measure "flowsift: process start (--version)" "$RUNS" "$FL" --version
-d0w=$QM_WALL d0c=$QM_CPU
-rw=$(ratio "$d30w" "$d1w"); rc=$(ratio "$d30c" "$d1c")
+bench_wallcpu query "flowsift: process start (--version)" "$RUNS" "" "$FL" --version
+d0w=$BM_WALL d0c=$BM_CPU
+rw=$(bench_ratio "$d30w" "$d1w"); rc=$(bench_ratio "$d30c" "$d1c")
 bench_row query "ratio all-30-days / one-day" "$rw" - - "cpu ratio $rc" - "target >= 10 (partition pruning)"
 echo "  ratio all 30 days / one day: wall $rw, cpu $rc  (target >= 10)"
 echo "  the same without the process start: wall $(awk -v a="$d30w" -v b="$d1w" -v z="$d0w" 'BEGIN { if (b - z > 0) printf "%.2f", (a - z) / (b - z); else print "-" }'), cpu $(awk -v a="$d30c" -v b="$d1c" -v z="$d0c" 'BEGIN { if (b - z > 0) printf "%.2f", (a - z) / (b - z); else print "-" }')"

@@ -21,16 +21,14 @@
 # 3. Prints a summary table and writes it to bench/out/results.md.
 # BENCH_RECORDS=1000000 make bench is a quick run; BENCH_ONLY=parse,ingest
 # (a comma-separated list of sections / script names) runs only those.
-set -u
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh" # set -u, the repository root, bench_ratio, bench_median
 BUILD=${1:-build}
 export FL_ROOT=$PWD FL_BUILD=$PWD/$BUILD FL=$PWD/$BUILD/flowsift
-export LC_ALL=C TZ=UTC
 [ -x "$FL" ] || { echo "bench: $FL is not built" >&2; exit 2; }
 N=${BENCH_RECORDS:-10000000}
 SEED=${BENCH_SEED:-42}
 RUNS=${BENCH_RUNS:-3}
-OUT=$PWD/bench/out
+OUT=${BENCH_OUT:-$PWD/bench/out} # a scratch dir for the smoke test (tests/bench)
 mkdir -p "$OUT"
 export BENCH_OUT=$OUT BENCH_RECORDS=$N BENCH_SEED=$SEED BENCH_RUNS=$RUNS
 export BENCH_RESULTS=$OUT/results.tsv
@@ -69,7 +67,7 @@ bench_measure() {
   local sorted med min max rate
   sorted=$(printf '%s\n' "${walls[@]}" | sort -g)
   min=$(echo "$sorted" | head -1); max=$(echo "$sorted" | tail -1)
-  med=$(echo "$sorted" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+  med=$(echo "$sorted" | bench_median)
   rate=$(awk -v n="$recs" -v t="$med" 'BEGIN { if (n > 0 && t > 0) printf "%.2f M rec/s", n / t / 1e6; else print "-" }')
   bench_row "$sec" "$name" "$med" "$min" "$max" "$rate" "$((rss / 1024))" "median of $runs"
   printf '  %-52s median %7.2f s  (%s-%s)  %s  peak RSS %d MB\n' "$name" "$med" "$min" "$max" "$rate" "$((rss / 1024))"
@@ -78,7 +76,6 @@ bench_measure() {
 export -f bench_row bench_measure
 has() { "$FL" --help | grep -qE "^  $1 "; }
 want() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 echo "flowsift benchmarks: $N records, seed $SEED, $RUNS runs each, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -162,9 +159,9 @@ elif has ingest; then
     $DUCK "COPY (SELECT * FROM $(csv "$BENCH_GZ")) TO '$OUT/duck.parquet' (FORMAT parquet, COMPRESSION zstd)"
   THEIRS=$BENCH_MEDIAN
   DUCK_BYTES=$(stat -c %s "$OUT/duck.parquet" 2>/dev/null || echo 0)
-  R=$(ratio "$THEIRS" "$OURS")
+  R=$(bench_ratio "$THEIRS" "$OURS")
   bench_row ingest "ratio: DuckDB time / flowsift time" "$R" - - - - "target >= 3"
-  bench_row ingest "Parquet bytes: flowsift / DuckDB" "$(ratio "$OUR_BYTES" "$DUCK_BYTES")" - - - - "$OUR_BYTES vs $DUCK_BYTES bytes; target within 10%"
+  bench_row ingest "Parquet bytes: flowsift / DuckDB" "$(bench_ratio "$OUR_BYTES" "$DUCK_BYTES")" - - - - "$OUR_BYTES vs $DUCK_BYTES bytes; target within 10%"
   echo "  throughput ratio (DuckDB time / ours): $R (target >= 3); Parquet bytes ours $OUR_BYTES vs DuckDB $DUCK_BYTES"
   rm -rf "$H" "$OUT/duck.parquet"
 else
@@ -173,7 +170,7 @@ fi
 
 # ---- 4. discovered benchmark scripts --------------------------------------------------
 for s in bench/*.sh; do
-  [ "$s" = bench/run.sh ] && continue
+  case $s in bench/run.sh | bench/lib.sh) continue ;; esac
   name=$(basename "$s" .sh)
   want "$name" || continue
   echo "== $name ($s)"
@@ -181,7 +178,7 @@ for s in bench/*.sh; do
   timeout 1800 bash "$s" "$BUILD" 2>&1 | tee "$OUT/$name.log" | sed 's/^/  /'
   rc=${PIPESTATUS[0]}
   [ "$rc" -ne 0 ] && bench_row "$name" "$s" FAILED - - - - "exit status $rc"
-  echo "  ($name took $((SECONDS - t0)) s, exit $rc; log bench/out/$name.log)"
+  echo "  ($name took $((SECONDS - t0)) s, exit $rc; log $OUT/$name.log)"
 done
 
 # ---- 5. summary ----------------------------------------------------------------------

@@ -14,29 +14,17 @@
 #      (SERVE_LOAD_CONN, SERVE_LOAD_SECS), requests/s, errors (target 0) and
 #      latency percentiles.
 # Loopback only; every client call has a timeout.
-set -u
-cd "$(dirname "$0")/.."
-BUILD=${1:-build}
-FL=${FL:-$PWD/$BUILD/flowsift}
-OUT=${BENCH_OUT:-$PWD/bench/out}
-N=${BENCH_RECORDS:-10000000}
+. "$(dirname "$0")/lib.sh"
+bench_init serve "$@"
 CALLS=${SERVE_CALLS:-24}
 RAW_CALLS=${SERVE_RAW_CALLS:-5}
 CONN=${SERVE_LOAD_CONN:-200}
 SECS=${SERVE_LOAD_SECS:-30}
 W=$OUT/serve
 mkdir -p "$W"
-[ -x "$FL" ] || { echo "serve.sh: $FL is not built" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "serve.sh: wrk is missing (tools/deps.sh installs it)" >&2; exit 2; }
-declare -F bench_row >/dev/null || {
-  BENCH_RESULTS=${BENCH_RESULTS:-$W/results.tsv}
-  bench_row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_RESULTS"; }
-}
 FILE=${BENCH_FILE:-$W/input_${N}.log}
-if [ ! -s "$FILE" ]; then
-  echo "generating $FILE ($N records)"
-  "$FL" generate -q --records "$N" --seed 42 --out "$FILE" || exit 1
-fi
+bench_input "$FILE" "$N" || exit 1
 H=$W/home_$(basename "$FILE" .log)
 if [ ! -f "$H/.bench-done" ]; then
   rm -rf "$H"
