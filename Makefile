@@ -83,7 +83,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB)
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -o $@ $< $(LIB) $(LIBS) $(LDFLAGS)
-$(BUILD)/bench/%: bench/%.c $(LIB)
+$(BUILD)/bench/%: bench/%.c bench/bench_util.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(GEN) -o $@ $< $(LIB) $(LIBS) $(LDFLAGS)
 

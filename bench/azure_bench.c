@@ -14,18 +14,7 @@
 #include <time.h>
 
 #include "fl/fl.h"
-
-static double now(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#include "bench_util.h"
 
 struct files {
     char **p;
@@ -71,7 +60,7 @@ int main(int argc, char **argv)
     double walls[50], cpus[50];
     uint64_t rows = 0, bytes = 0, rejected = 0;
     for (int r = 0; r < runs; r++) {
-        double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+        double w0 = bench_clock(CLOCK_MONOTONIC), c0 = bench_clock(CLOCK_PROCESS_CPUTIME_ID);
         rows = bytes = rejected = 0;
         for (int i = 0; i < fs.n; i++) {
             fl_reader *rd;
@@ -90,12 +79,10 @@ int main(int argc, char **argv)
             rejected += st->records_rejected;
             fl_reader_close(rd);
         }
-        walls[r] = now(CLOCK_MONOTONIC) - w0;
-        cpus[r] = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        walls[r] = bench_clock(CLOCK_MONOTONIC) - w0;
+        cpus[r] = bench_clock(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
-    qsort(walls, (size_t)runs, sizeof walls[0], cmp_d);
-    qsort(cpus, (size_t)runs, sizeof cpus[0], cmp_d);
-    double w = walls[runs / 2], c = cpus[runs / 2];
+    double w = bench_median(walls, runs), c = bench_median(cpus, runs);
     printf("objects %d\nrecords %llu\nrejected %llu\nbytes %llu\n", fs.n,
            (unsigned long long)rows, (unsigned long long)rejected, (unsigned long long)bytes);
     printf("wall_s %.3f\ncpu_s %.3f\n", w, c);

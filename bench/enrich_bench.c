@@ -16,27 +16,11 @@
 #include "fl/fl.h"
 #include "fl/fl_config.h"
 #include "fl/fl_enrich.h"
+#include "bench_util.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    /* CPU time of the process: the bench machine is shared, and wall time
-     * there measures the neighbours as much as us. */
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+/* CPU time of the process: the bench machine is shared, and wall time
+ * there measures the neighbours as much as us. */
+static double cpu_now(void) { return bench_clock(CLOCK_PROCESS_CPUTIME_ID); }
 
 static int pass(const char *path, fl_enricher *e, struct fl_batch *b, double *secs,
                 uint64_t *rows, double *enrich_secs)
@@ -45,7 +29,7 @@ static int pass(const char *path, fl_enricher *e, struct fl_batch *b, double *se
     memset(&o, 0, sizeof o);
     struct fl_error err;
     fl_error_clear(&err);
-    double t0 = now(), te = 0;
+    double t0 = cpu_now(), te = 0;
     fl_reader *r;
     if (fl_reader_open(&r, path, &o, &err) < 0) {
         fprintf(stderr, "enrich_bench: %s\n", err.msg);
@@ -56,17 +40,17 @@ static int pass(const char *path, fl_enricher *e, struct fl_batch *b, double *se
     while ((n = fl_reader_next(r, b, &err)) > 0) {
         total += (uint64_t)n;
         if (e) {
-            double t1 = now();
+            double t1 = cpu_now();
             if (fl_enrich_batch(e, b, &err) < 0) {
                 fprintf(stderr, "enrich_bench: %s\n", err.msg);
                 fl_reader_close(r);
                 return -1;
             }
-            te += now() - t1;
+            te += cpu_now() - t1;
         }
         fl_batch_reset(b);
     }
-    *secs = now() - t0;
+    *secs = cpu_now() - t0;
     *enrich_secs = te;
     *rows = total;
     fl_reader_close(r);
@@ -91,7 +75,7 @@ int main(int argc, char **argv)
     }
     struct fl_error err;
     fl_error_clear(&err);
-    double t0 = now();
+    double t0 = cpu_now();
     fl_config *cfg;
     if (fl_config_load(&cfg, ".", config, &err) != FL_OK) {
         fprintf(stderr, "enrich_bench: %s\n", err.msg);
@@ -102,7 +86,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "enrich_bench: %s\n", err.msg);
         return 2;
     }
-    double load = now() - t0;
+    double load = cpu_now() - t0;
     struct fl_enrich_sources src;
     fl_enricher_sources(e, &src);
     struct fl_batch *b = fl_batch_new(0);
@@ -115,7 +99,7 @@ int main(int argc, char **argv)
             pass(path, e, b, &te[i], &rows, &ten[i]) < 0)
             return 1;
     }
-    double mp = median(tp, runs), me = median(te, runs), men = median(ten, runs);
+    double mp = bench_median(tp, runs), me = bench_median(te, runs), men = bench_median(ten, runs);
     printf("records %llu\n", (unsigned long long)rows);
     printf("load_s %.3f\n", load);
     printf("sources country=%d asn=%d asn_ranges=%llu asset_ranges=%llu intel_entries=%llu cloud_ranges=%llu\n",

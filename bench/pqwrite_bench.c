@@ -22,25 +22,7 @@
 #include "fl/fl_config.h"
 #include "fl/fl_enrich.h"
 #include "fl/fl_store.h"
-
-static double thread_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+#include "bench_util.h"
 
 static int once(const char *path, fl_enricher *enr, const char *out, double *wcpu,
                 uint64_t *rows_out, long *bytes_out)
@@ -68,25 +50,25 @@ static int once(const char *path, fl_enricher *enr, const char *out, double *wcp
             rc = -1;
             break;
         }
-        double t0 = thread_cpu();
+        double t0 = bench_clock(CLOCK_THREAD_CPUTIME_ID);
         if (fl_pq_writer_add(w, b, NULL, 0, &err) < 0) {
             rc = -1;
             break;
         }
-        t += thread_cpu() - t0;
+        t += bench_clock(CLOCK_THREAD_CPUTIME_ID) - t0;
         rows += b->n;
         fl_batch_reset(b);
     }
     if (n < 0)
         rc = -1;
-    double t0 = thread_cpu();
+    double t0 = bench_clock(CLOCK_THREAD_CPUTIME_ID);
     if (rc == 0) {
         if (fl_pq_writer_close(w, &err) < 0)
             rc = -1;
     } else {
         fl_pq_writer_abort(w);
     }
-    t += thread_cpu() - t0;
+    t += bench_clock(CLOCK_THREAD_CPUTIME_ID) - t0;
     if (rc < 0)
         fprintf(stderr, "pqwrite_bench: %s\n", err.msg);
     fl_reader_close(r);
@@ -153,7 +135,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < runs && rc == 0; i++)
         rc = once(path, enr, out, &t[i], &rows, &bytes);
     if (rc == 0) {
-        double m = median(t, runs);
+        double m = bench_median(t, runs);
         printf("rows %llu\n", (unsigned long long)rows);
         printf("writer_cpu_s %.3f\n", m);
         printf("writer_rows_per_cpu_s %.0f\n", m > 0 ? (double)rows / m : 0);
