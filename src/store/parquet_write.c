@@ -1220,6 +1220,21 @@ static int lane_gather_space(fl_pq_writer *w, struct lane *L, uint32_t n)
     return FL_OK;
 }
 
+/* Count m rows added to the open row group; flush it when full. */
+static int rows_added(fl_pq_writer *w, uint32_t m, struct fl_error *err)
+{
+    w->rg_rows += m;
+    w->rows += m;
+    if (w->rg_rows >= w->o.row_group_rows) {
+        int rc = flush_row_group(w, err);
+        if (rc < 0) {
+            w->failed = true;
+            return rc;
+        }
+    }
+    return FL_OK;
+}
+
 int fl_pq_writer_add(fl_pq_writer *w, const struct fl_batch *b, const uint32_t *rows,
                      uint32_t n_rows, struct fl_error *err)
 {
@@ -1246,15 +1261,7 @@ int fl_pq_writer_add(fl_pq_writer *w, const struct fl_batch *b, const uint32_t *
             }
         }
         k += m;
-        w->rg_rows += m;
-        w->rows += m;
-        if (w->rg_rows >= w->o.row_group_rows) {
-            int rc = flush_row_group(w, err);
-            if (rc < 0) {
-                w->failed = true;
-                return rc;
-            }
-        }
+        FL_TRY(rows_added(w, m, err));
     }
     return FL_OK;
 }
@@ -1298,16 +1305,7 @@ int fl_pq_writer_add_done(fl_pq_writer *w, uint32_t n_rows, int part_rc, struct 
         return part_rc < 0 ? part_rc
                            : fl_error_set(err, FL_EINVAL, "%s: writer failed earlier", w->path);
     }
-    w->rg_rows += n_rows;
-    w->rows += n_rows;
-    if (w->rg_rows >= w->o.row_group_rows) {
-        int rc = flush_row_group(w, err);
-        if (rc < 0) {
-            w->failed = true;
-            return rc;
-        }
-    }
-    return FL_OK;
+    return rows_added(w, n_rows, err);
 }
 
 int fl_pq_writer_close(fl_pq_writer *w, struct fl_error *err)
