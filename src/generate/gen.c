@@ -84,6 +84,42 @@ int fl_gen_layout_parse(const char *s, enum fl_gen_layout *out)
 }
 
 /* ---- PRNG ------------------------------------------------------------------ */
+int fl__gen_kind_list(struct gen_ctx *c, const char *spec, const char *const *names, unsigned n,
+                      const char *what, unsigned *kinds, unsigned *n_out)
+{
+    *n_out = 0;
+    const char *p = spec ? spec : "";
+    while (*p) {
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        size_t len = (size_t)(e - p);
+        bool all = len == 3 && memcmp(p, "all", 3) == 0, found = all;
+        if (len == 4 && memcmp(p, "none", 4) == 0)
+            found = true;
+        for (unsigned k = 0; k < n; k++) {
+            if (!all && (strlen(names[k]) != len || memcmp(names[k], p, len) != 0))
+                continue;
+            found = true;
+            unsigned i = 0;
+            while (i < *n_out && kinds[i] != k)
+                i++;
+            if (i == *n_out)
+                kinds[(*n_out)++] = k;
+        }
+        if (!found) {
+            char list[256];
+            size_t o = 0;
+            for (unsigned k = 0; k < n && o < sizeof list; k++)
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s, ", names[k]);
+            return fl_error_set(c->err, FL_EINVAL, "generate: unknown %s '%.*s' (%sall, none)", what,
+                                (int)len, p, o < sizeof list ? list : "");
+        }
+        p = *e ? e + 1 : e;
+    }
+    return FL_OK;
+}
+
 static uint64_t splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);

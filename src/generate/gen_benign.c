@@ -54,31 +54,11 @@ enum {
 
 int fl__gen_benign_parse(struct gen_ctx *c, const char *spec)
 {
+    unsigned kinds[GEN_BEN_KINDS], n;
+    FL_TRY(fl__gen_kind_list(c, spec, kind_names, GEN_BEN_KINDS, "benign shape", kinds, &n));
     c->benign_mask = 0;
-    if (!spec || !*spec || strcmp(spec, "none") == 0)
-        return FL_OK;
-    const char *p = spec;
-    while (*p) {
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        size_t n = (size_t)(e - p);
-        int found = 0;
-        if (n == 3 && memcmp(p, "all", 3) == 0) {
-            c->benign_mask = (1u << GEN_BEN_KINDS) - 1;
-            found = 1;
-        }
-        for (unsigned k = 0; !found && k < GEN_BEN_KINDS; k++)
-            if (strlen(kind_names[k]) == n && memcmp(kind_names[k], p, n) == 0) {
-                c->benign_mask |= 1u << k;
-                found = 1;
-            }
-        FL_RETURN_IF(!found, c->err, FL_EINVAL,
-                     "generate: unknown benign shape '%.*s' (backup, batch, mirror, scanner, "
-                     "bastion, health, ntp-dns, all, none)",
-                     (int)n, p);
-        p = *e ? e + 1 : e;
-    }
+    for (unsigned i = 0; i < n; i++)
+        c->benign_mask |= 1u << kinds[i];
     return FL_OK;
 }
 

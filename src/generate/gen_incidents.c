@@ -31,33 +31,10 @@ static const char *const kind_names[GEN_INC_KINDS] = {"scan",  "sweep",  "brutef
 
 int fl__gen_incidents_parse(struct gen_ctx *c, const char *spec)
 {
-    c->n_inc = 0;
-    if (!spec || !*spec)
-        return FL_OK;
-    const char *p = spec;
-    while (*p) {
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        size_t n = (size_t)(e - p);
-        int found = 0;
-        for (unsigned k = 0; k < GEN_INC_KINDS; k++) {
-            int all = n == 3 && memcmp(p, "all", 3) == 0;
-            if (all || (strlen(kind_names[k]) == n && memcmp(kind_names[k], p, n) == 0)) {
-                found = 1;
-                int dup = 0;
-                for (unsigned i = 0; i < c->n_inc; i++)
-                    dup |= c->inc[i].kind == k;
-                if (!dup)
-                    c->inc[c->n_inc++].kind = k;
-            }
-        }
-        FL_RETURN_IF(!found, c->err, FL_EINVAL,
-                     "generate: unknown incident '%.*s' (scan, sweep, bruteforce, admin, exfil, "
-                     "beacon, flood, all)",
-                     (int)n, p);
-        p = *e ? e + 1 : e;
-    }
+    unsigned kinds[GEN_INC_KINDS];
+    FL_TRY(fl__gen_kind_list(c, spec, kind_names, GEN_INC_KINDS, "incident", kinds, &c->n_inc));
+    for (unsigned i = 0; i < c->n_inc; i++)
+        c->inc[i].kind = kinds[i];
     /* schedule: windows drawn from the seed, away from the day's edges */
     unsigned n_win = c->o->days * 288;
     for (unsigned i = 0; i < c->n_inc; i++) {

@@ -243,6 +243,13 @@ int fl__gen_mkdirs(const char *path, struct fl_error *err);
 void fl__gen_ymdh(int64_t t, unsigned *y, unsigned *mo, unsigned *d, unsigned *h,
                   unsigned *mi);
 
+/* Parse a comma list of names[0..n) plus "all" (every name) and "none"
+ * (nothing) into kinds[] in the order given, without repeats; *n_out = how
+ * many.  An unknown word fails with "generate: unknown WHAT 'x' (names...,
+ * all, none)" in c->err. */
+int fl__gen_kind_list(struct gen_ctx *c, const char *spec, const char *const *names, unsigned n,
+                      const char *what, unsigned *kinds, unsigned *n_out);
+
 /* ---- planted incidents --------------------------------------------------- */
 typedef int (*gen_emit_fn)(struct gen_ctx *c, const void *arg, const struct gen_flow *f);
 /* Parse "scan,exfil,..." or "all" and schedule the incidents. */
