@@ -3,15 +3,21 @@
  * det_first_seen.c - the first_seen detector: an entity key (e.g. source +
  * external destination, source + country, tier pair + port) that was not
  * seen in the lookback (7 days by default).  The set lives in state.db
- * (table first_seen, per rule, with retention); a key fires only once the
- * rule's history is older than the warm-up, so a new deployment does not
- * flag everything it sees on day one.  Buckets are processed in time
- * order; re-evaluating a bucket sees the key's first_seen >= the bucket and
- * fires again, so repeated runs give the same hits.
+ * (src/state/fseen.c: sorted chunks per rule, with retention); a key fires
+ * only once the rule's history is older than the warm-up, so a new
+ * deployment does not flag everything it sees on day one.  Buckets are
+ * processed in time order; re-evaluating a bucket sees the key's first_seen
+ * >= the bucket and fires again, so repeated runs give the same hits.
+ *
+ * A run is one query (the candidates: one row per key and bucket), a radix
+ * sort of the candidates by key hash, and one merge pass with the stored
+ * set in the same order that rewrites only the chunks it touches, in one
+ * transaction.
  */
 #include <stdlib.h>
 
 #include "detect/detect_int.h"
+#include "state/fseen.h"
 
 static int64_t dur_param(const struct fl_rule *r, const char *name, int64_t def)
 {
@@ -24,24 +30,74 @@ static int64_t dur_param(const struct fl_rule *r, const char *name, int64_t def)
 
 /* A candidate: one result row (key, bucket). */
 struct cand {
+    uint64_t h;  /* fl__fseen_hash of the key */
     size_t off;  /* key text in the pool */
-    size_t row;
+    uint32_t len;  /* its length */
+    uint32_t row;
     int64_t bucket, first, last;
 };
 
-/* qsort has no context argument; detection runs one rule at a time per thread */
-static _Thread_local const char *sort_pool;
-
-/* Candidates by key, then bucket, then row order. */
-static int cmp_cand(const void *a, const void *b)
+/* The sort order of the candidates: (hash, key), then bucket, then row. */
+static int cand_cmp(const struct cand *x, const struct cand *y, const char *pool)
 {
-    const struct cand *x = a, *y = b;
-    int c = strcmp(sort_pool + x->off, sort_pool + y->off);
+    int c = fl__fseen_cmp(x->h, pool + x->off, x->len, y->h, pool + y->off, y->len);
     if (c)
         return c;
     if (x->bucket != y->bucket)
         return x->bucket < y->bucket ? -1 : 1;
     return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Sort the indexes ix[0..n) of cv: LSD radix sort on the hash (16-bit
+ * digits, stable, so equal hashes keep row order), then each run of equal
+ * hashes (one key's buckets, or a collision) by the full order. */
+static int sort_cands(const struct cand *cv, uint32_t *ix, size_t n, const char *pool)
+{
+    uint32_t *tmp = fl_malloc((n ? n : 1) * sizeof *tmp);
+    size_t *cnt = fl_malloc(65536 * sizeof *cnt);
+    if (!tmp || !cnt) {
+        fl_free(tmp);
+        fl_free(cnt);
+        return FL_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        ix[i] = (uint32_t)i;
+    uint32_t *a = ix, *b = tmp;
+    for (int sh = 0; sh < 64; sh += 16) {
+        memset(cnt, 0, 65536 * sizeof *cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(cv[a[i]].h >> sh) & 0xffff]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            size_t k = cnt[d];
+            cnt[d] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[cnt[(cv[a[i]].h >> sh) & 0xffff]++] = a[i];
+        uint32_t *t = a;
+        a = b;
+        b = t;
+    }
+    /* four passes: the result is back in ix */
+    for (size_t g0 = 0; g0 < n;) {
+        size_t g1 = g0 + 1;
+        while (g1 < n && cv[ix[g1]].h == cv[ix[g0]].h)
+            g1++;
+        for (size_t i = g0 + 1; i < g1; i++) { /* insertion sort: runs are short */
+            uint32_t v = ix[i];
+            size_t j = i;
+            while (j > g0 && cand_cmp(&cv[ix[j - 1]], &cv[v], pool) > 0) {
+                ix[j] = ix[j - 1];
+                j--;
+            }
+            ix[j] = v;
+        }
+        g0 = g1;
+    }
+    fl_free(tmp);
+    fl_free(cnt);
+    return FL_OK;
 }
 
 /* The canonical key of a result row, as fl__det_row_entity builds it
@@ -56,6 +112,18 @@ static int row_key(const struct fl_rule *r, const fl_query_result *res, size_t r
         size_t n = 0;
         struct fl_qcell q;
         fl_query_result_cell(res, row, ent[i], &q);
+        if (q.type == FL_QT_VARCHAR) { /* as formatting would: cut, up to a NUL */
+            n = q.s.n < sizeof val ? q.s.n : sizeof val - 1;
+            const char *z = memchr(q.s.p, 0, n);
+            if (z)
+                n = (size_t)(z - q.s.p);
+            if (i)
+                FL_TRY(fl_buf_addc(key, ','));
+            FL_TRY(fl_buf_add(key, r->entity[i], strlen(r->entity[i])));
+            FL_TRY(fl_buf_addc(key, '='));
+            FL_TRY(fl_buf_add(key, q.s.p, n));
+            continue;
+        }
         if (q.type != FL_QT_NULL) {
             n = fl_query_cell_format(&q, val, sizeof val);
             if (n >= sizeof val)
@@ -70,6 +138,137 @@ static int row_key(const struct fl_rule *r, const fl_query_result *res, size_t r
     }
     fl_buf_cstr(key);
     return FL_OK;
+}
+
+/* One run's merge of the sorted candidates with the stored set. */
+struct merge {
+    struct det_ctx *c;
+    const struct fl_rule *r;
+    const char *pool;
+    const struct cand *cv;
+    const uint32_t *ix;    /* cv in set order */
+    size_t rows;
+    size_t *sel;
+    size_t nsel;
+    int64_t lookback;
+    int64_t fire_from;     /* history start + warm-up: buckets before never fire */
+    int64_t keep_from;     /* retention: keys last seen before are dropped */
+    struct fl_fseen_wr w;
+    struct fl_buf data;    /* one chunk's bytes */
+};
+
+static const struct cand *cand_at(const struct merge *m, size_t k) { return &m->cv[m->ix[k]]; }
+
+/* Apply the candidates [g0, g1) of one key (by bucket) to its stored state
+ * (known, fs, ls): the rows that fire go to sel; the new state is written
+ * unless it is past the retention. */
+static int apply_key(struct merge *m, size_t g0, size_t g1, bool known, int64_t fs, int64_t ls)
+{
+    for (size_t k = g0; k < g1; k++) {
+        const struct cand *h = cand_at(m, k);
+        bool fresh;
+        if (!known || ls < h->bucket - m->lookback) { /* never, or not within the lookback */
+            fresh = true;
+            fs = h->first;
+            ls = h->last;
+        } else if (fs >= h->bucket) { /* first seen in this bucket (again) or later */
+            fresh = true;
+            fs = h->first;
+            ls = FL_MAX(ls, h->last);
+        } else {
+            fresh = false;
+            ls = FL_MAX(ls, h->last);
+        }
+        known = true;
+        if (fresh && h->bucket >= m->fire_from)
+            m->sel[m->nsel++] = h->row;
+    }
+    if (ls < m->keep_from)
+        return FL_OK;
+    const struct cand *h = cand_at(m, g0);
+    return fl__fseen_wr_put(&m->w, h->h, m->pool + h->off, h->len, fs, ls, m->c->err);
+}
+
+/* Merge the stored entries of one chunk (d, or none) with the candidates
+ * [g, g_end) into the writer. */
+static int merge_region(struct merge *m, struct fl_fseen_dec *d, size_t g, size_t g_end)
+{
+    int have = d ? fl__fseen_dec_next(d) : 0;
+    while (have >= 0 && (have == 1 || g < g_end)) {
+        const struct cand *h = g < g_end ? cand_at(m, g) : NULL;
+        int cmp = have != 1 ? 1 : !h ? -1 : fl__fseen_cmp(d->h, d->key, d->klen, h->h, m->pool + h->off, h->len);
+        int rc;
+        if (cmp < 0) { /* stored only: kept unless past the retention */
+            rc = d->last >= m->keep_from
+                     ? fl__fseen_wr_put(&m->w, d->h, d->key, d->klen, d->first, d->last, m->c->err)
+                     : FL_OK;
+        } else {
+            size_t g1 = g + 1;
+            while (g1 < g_end && cand_at(m, g1)->h == h->h && cand_at(m, g1)->len == h->len &&
+                   memcmp(m->pool + cand_at(m, g1)->off, m->pool + h->off, h->len) == 0)
+                g1++;
+            rc = apply_key(m, g, g1, cmp == 0, cmp == 0 ? d->first : 0, cmp == 0 ? d->last : 0);
+            g = g1;
+        }
+        if (rc != FL_OK)
+            return rc;
+        if (cmp <= 0)
+            have = fl__fseen_dec_next(d);
+    }
+    if (have < 0)
+        return fl_error_set(m->c->err, FL_ECORRUPT, "state.db: the first-seen set of rule %s is corrupt",
+                            m->r->id);
+    return fl__fseen_wr_flush(&m->w, m->c->err);
+}
+
+/* The set's chunks are regions of the key order: chunk i holds the keys
+ * from its first key to the next chunk's (chunk 0 from the start).  A
+ * region is rewritten when a candidate falls in it or an entry is past the
+ * retention; the other chunks are neither read nor written. */
+static int merge_set(struct merge *m)
+{
+    uint64_t imported;
+    FL_TRY(fl__fseen_import_legacy(m->c->st, m->r->id, &imported, m->c->err));
+    struct fl_fseen_chunk *ch = NULL;
+    size_t nch = 0;
+    FL_TRY(fl__fseen_chunks(m->c->st, m->r->id, &ch, &nch, m->c->err));
+    int rc = fl__fseen_wr_init(&m->w, m->c->st, m->r->id, m->c->err);
+    fl_buf_init(&m->data, (size_t)1 << 30);
+    struct fl_fseen_dec *d = fl_malloc(sizeof *d);
+    if (rc == FL_OK && !d)
+        rc = fl_error_set(m->c->err, FL_ENOMEM, "out of memory");
+    size_t g = 0, nreg = nch ? nch : 1;
+    for (size_t i = 0; i < nreg && rc == FL_OK; i++) {
+        size_t g_end = g;
+        if (i + 1 >= nch) {
+            g_end = m->rows;
+        } else {
+            const struct fl_fseen_chunk *up = &ch[i + 1];
+            while (g_end < m->rows) {
+                const struct cand *h = cand_at(m, g_end);
+                if (fl__fseen_cmp(h->h, m->pool + h->off, h->len, up->first_h, up->first_key, up->first_len) >= 0)
+                    break;
+                g_end++;
+            }
+        }
+        if (nch == 0) {
+            rc = merge_region(m, NULL, g, g_end);
+        } else if (g_end > g || ch[i].min_last < m->keep_from) {
+            rc = fl__fseen_chunk_load(m->c->st, ch[i].id, &m->data, m->c->err);
+            if (rc == FL_OK) /* before its replacement, which may start with the same key */
+                rc = fl__fseen_chunk_delete(m->c->st, ch[i].id, m->c->err);
+            if (rc == FL_OK) {
+                fl__fseen_dec_init(d, m->data.p, m->data.len, ch[i].n);
+                rc = merge_region(m, d, g, g_end);
+            }
+        }
+        g = g_end;
+    }
+    fl_free(d);
+    fl_buf_free(&m->data);
+    fl__fseen_wr_free(&m->w);
+    fl__fseen_chunks_free(ch, nch);
+    return rc;
 }
 
 int fl__det_first_seen(struct det_ctx *c)
@@ -92,121 +291,63 @@ int fl__det_first_seen(struct det_ctx *c)
     if (rc == FL_OK && rows > DET_CANDIDATES_MAX)
         rc = fl_error_set(c->err, FL_ELIMIT, "rule %s: more than %d candidate keys in one run", r->id,
                           DET_CANDIDATES_MAX);
-    struct cand *cv = rc == FL_OK ? fl_calloc(rows ? rows : 1, sizeof *cv) : NULL;
-    size_t *sel = rc == FL_OK ? fl_calloc(rows ? rows : 1, sizeof *sel) : NULL;
+    struct cand *cv = rc == FL_OK ? fl_malloc((rows ? rows : 1) * sizeof *cv) : NULL;
+    uint32_t *ix = rc == FL_OK ? fl_malloc((rows ? rows : 1) * sizeof *ix) : NULL;
+    size_t *sel = rc == FL_OK ? fl_malloc((rows ? rows : 1) * sizeof *sel) : NULL;
     size_t nsel = 0;
     struct fl_buf pool, key;
     fl_buf_init(&pool, (size_t)1 << 30); /* key bytes */
     fl_buf_init(&key, 8192);
-    if (rc == FL_OK && (!cv || !sel))
+    if (rc == FL_OK && (!cv || !ix || !sel))
         rc = fl_error_set(c->err, FL_ENOMEM, "out of memory (%zu candidate keys)", rows);
     for (size_t i = 0; i < rows && rc == FL_OK; i++) {
         rc = row_key(r, res, i, dc.ent, &key);
+        if (rc == FL_OK && key.len > FL_FSEEN_KEY_MAX)
+            rc = FL_ELIMIT;
+        if (rc == FL_OK && i == 0) /* one allocation: the first key's length + a margin each */
+            rc = fl_buf_reserve(&pool, FL_MIN(rows * (key.len + 8), (size_t)1 << 30));
         if (rc == FL_OK) {
+            cv[i].h = fl__fseen_hash(key.p, key.len);
             cv[i].off = pool.len;
-            cv[i].row = i;
+            cv[i].len = (uint32_t)key.len;
+            cv[i].row = (uint32_t)i;
             fl__det_row_span(c, res, i, &dc, &cv[i].bucket, &cv[i].first, &cv[i].last);
-            rc = fl_buf_add(&pool, key.p, key.len + 1); /* with its NUL */
+            rc = fl_buf_add(&pool, key.p, key.len);
         }
         if (rc != FL_OK)
             rc = fl_error_set(c->err, rc, "rule %s: candidate keys: %s", r->id, fl_strerror(rc));
     }
     fl_buf_free(&key);
-    /* one look-up and at most one write per key: the candidates sorted by
-     * key then bucket (B-tree locality too); a key's buckets are applied in
-     * time order as the row-by-row version did */
-    if (rc == FL_OK && rows > 1) {
-        sort_pool = pool.p;
-        qsort(cv, rows, sizeof *cv, cmp_cand);
-        sort_pool = NULL;
-    }
-    fl_stmt *get = NULL, *put = NULL;
-    /* the set can be large: a bigger page cache for this connection */
+    if (rc == FL_OK && sort_cands(cv, ix, rows, pool.p) != FL_OK)
+        rc = fl_error_set(c->err, FL_ENOMEM, "out of memory (%zu candidate keys)", rows);
     if (rc == FL_OK)
-        rc = fl_state_exec(c->st, "PRAGMA cache_size = -65536", c->err);
+        rc = fl__fseen_migrate(c->st, c->err);
     if (rc == FL_OK)
         rc = fl_state_begin(c->st, c->err);
-    if (rc == FL_OK)
-        rc = fl_stmt_prepare(c->st, "SELECT first_seen, last_seen FROM first_seen WHERE rule = ? AND entity = ?",
-                             &get, c->err);
-    if (rc == FL_OK)
-        rc = fl_stmt_prepare(c->st,
-                             "INSERT INTO first_seen(rule, entity, first_seen, last_seen) VALUES(?1, ?2, ?3, ?4) "
-                             "ON CONFLICT(rule, entity) DO UPDATE SET first_seen = ?3, last_seen = ?4",
-                             &put, c->err);
-    for (size_t g0 = 0; g0 < rows && rc == FL_OK;) {
-        const char *ent = pool.p + cv[g0].off;
-        size_t g1 = g0 + 1;
-        while (g1 < rows && strcmp(pool.p + cv[g1].off, ent) == 0)
-            g1++;
-        fl_stmt_bind_text(get, 1, r->id, strlen(r->id));
-        fl_stmt_bind_text(get, 2, ent, strlen(ent));
-        int s = fl_stmt_step(get, c->err);
-        bool known = s == 1;
-        int64_t fs = known ? fl_stmt_i64(get, 0) : 0, ls = known ? fl_stmt_i64(get, 1) : 0;
-        fl_stmt_reset(get);
-        if (s < 0) {
-            rc = s;
-            break;
-        }
-        bool dirty = false;
-        for (size_t k = g0; k < g1; k++) {
-            const struct cand *h = &cv[k];
-            bool fresh;
-            int64_t nfs, nls;
-            if (!known || ls < h->bucket - lookback) { /* never, or not within the lookback */
-                fresh = true;
-                nfs = h->first;
-                nls = h->last;
-            } else if (fs >= h->bucket) { /* first seen in this bucket (again) or later */
-                fresh = true;
-                nfs = h->first;
-                nls = FL_MAX(ls, h->last);
-            } else {
-                fresh = false;
-                nfs = fs;
-                nls = FL_MAX(ls, h->last);
-            }
-            dirty |= !known || nfs != fs || nls != ls;
-            known = true;
-            fs = nfs;
-            ls = nls;
-            if (fresh && h->bucket >= hist + warmup)
-                sel[nsel++] = h->row;
-        }
-        if (dirty) {
-            fl_stmt_bind_text(put, 1, r->id, strlen(r->id));
-            fl_stmt_bind_text(put, 2, ent, strlen(ent));
-            fl_stmt_bind_i64(put, 3, fs);
-            fl_stmt_bind_i64(put, 4, ls);
-            s = fl_stmt_step(put, c->err);
-            fl_stmt_reset(put);
-            if (s < 0)
-                rc = s;
-        }
-        g0 = g1;
+    if (rc == FL_OK) {
+        struct merge m;
+        memset(&m, 0, sizeof m);
+        m.c = c;
+        m.r = r;
+        m.pool = pool.p;
+        m.cv = cv;
+        m.ix = ix;
+        m.rows = rows;
+        m.sel = sel;
+        m.lookback = lookback;
+        m.fire_from = hist + warmup;
+        m.keep_from = c->to - retention;
+        rc = merge_set(&m);
+        nsel = m.nsel;
     }
     if (rc == FL_OK && nsel)
         rc = fl__det_result_hits_rows(c, res, &dc, sel, nsel);
-    fl_stmt_finalize(get);
-    fl_stmt_finalize(put);
-    if (rc == FL_OK) {
-        fl_stmt *del;
-        rc = fl_stmt_prepare(c->st, "DELETE FROM first_seen WHERE rule = ? AND last_seen < ?", &del, c->err);
-        if (rc == FL_OK) {
-            fl_stmt_bind_text(del, 1, r->id, strlen(r->id));
-            fl_stmt_bind_i64(del, 2, c->to - retention);
-            int s = fl_stmt_step(del, c->err);
-            fl_stmt_finalize(del);
-            if (s < 0)
-                rc = s;
-        }
-    }
     if (rc == FL_OK)
         rc = fl_state_commit(c->st, c->err);
     else
         fl_state_rollback(c->st);
     fl_free(cv);
+    fl_free(ix);
     fl_free(sel);
     fl_buf_free(&pool);
     fl_query_result_free(res);

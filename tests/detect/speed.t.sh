@@ -83,10 +83,11 @@ check_file_eq vertical-same-as-plain "$FL_TMP/sv.det" "$FL_TMP/sv.plain"
 check_file_eq horizontal-same-as-plain "$FL_TMP/sh.det" "$FL_TMP/sh.plain"
 
 # ---- first_seen: one batch == the same day in two runs ------------------------------
-fs_state() { sqlite3 "$1/state.db" "SELECT entity, first_seen, last_seen FROM first_seen WHERE rule = 'new-external-destination' ORDER BY 1" | md5sum; }
+FSDUMP="$FL_BUILD/tests/tools/fsdump"   # the set is stored as chunks (src/state/fseen.c)
+fs_state() { "$FSDUMP" "$1" new-external-destination | sort | md5sum; }
 H2="$FL_TMP/home2"; mkdir -p "$H2"; ln -s "$FLOWSIFT_HOME/data" "$H2/data"
 FLOWSIFT_HOME="$H2" "$FL" detect --rules "$FL_ROOT/rules" --rule new-external-destination --from $FROM --to $((FROM + 43200)) --now $TO > /dev/null 2>&1
 FLOWSIFT_HOME="$H2" "$FL" detect --rules "$FL_ROOT/rules" --rule new-external-destination --from $((FROM + 43200)) --to $TO --now $TO > /dev/null 2>&1
-n=$(sqlite3 "$FLOWSIFT_HOME/state.db" "SELECT count(*) FROM first_seen WHERE rule = 'new-external-destination'")
+n=$("$FSDUMP" "$FLOWSIFT_HOME" new-external-destination | wc -l)
 check_eq first-seen-set-filled "$([ "${n:-0}" -gt 100 ] && echo yes)" yes
 check_eq first-seen-two-runs-same-set "$(fs_state "$H2")" "$(fs_state "$FLOWSIFT_HOME")"
