@@ -28,6 +28,7 @@
 #define FL_EINTERNAL (-9)    /* invariant broken: a bug */
 #define FL_ENOTFOUND (-10)   /* named thing does not exist */
 #define FL_EEXIST (-11)      /* already exists / already done */
+#define FL_ETIMEOUT (-12)    /* a time limit ran out (query timeout) */
 
 /* Detail of an error.  All fields are written by the library on failure. */
 struct fl_error {

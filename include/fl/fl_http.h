@@ -35,7 +35,10 @@ struct fl_http_opts {
     int64_t now;          /* clock for /api/health delays (Unix s); 0 = real time */
     unsigned max_connections; /* 0 = 512 (per client IP: all on loopback, else 64) */
     uint64_t rollup_cache;    /* bytes of rollup sidecars kept loaded; 0 = 512 MiB */
+    uint64_t query_timeout_ms; /* time limit of one API/console query; 0 = 10 s;
+                                * FL_HTTP_NO_TIMEOUT = none (503 when it runs out) */
 };
+#define FL_HTTP_NO_TIMEOUT UINT64_MAX
 
 typedef struct fl_http fl_http;
 

@@ -29,6 +29,9 @@ struct fl_query_opts {
     uint64_t memory;      /* budget in bytes; 0 = FL_QUERY_DEFAULT_MEMORY */
     int threads;          /* worker threads for scans (1 or 2); 0 = 2 */
     uint64_t parallel_min_rows; /* scan with 2 threads from this many rows; 0 = 100000 */
+    uint64_t timeout_ms;  /* wall-clock limit from the start of fl_query_run; 0 = none */
+    const char *timeout_hint; /* how to raise it, named in the error ("query --timeout");
+                               * NULL = none named */
 };
 #define FL_QUERY_DEFAULT_MEMORY (2ULL << 30)
 
@@ -60,7 +63,13 @@ typedef struct fl_query_result fl_query_result;
  * (free it with fl_query_result_free).  EXPLAIN returns a one-column result
  * ("plan") of text lines.
  * @return FL_OK; FL_EPARSE for a query error (err has line/column); FL_ENOMEM
- * when the memory budget is exceeded; FL_EIO / FL_ECORRUPT for data errors.
+ * when the memory budget is exceeded; FL_EIO / FL_ECORRUPT for data errors;
+ * FL_ETIMEOUT when opts->timeout_ms ran out ("query exceeded its time limit
+ * of 5 s (serve --query-timeout)"): every long loop (both scan threads, the
+ * aggregations and their merge, DISTINCT, sort, building the result) reads
+ * the clock once per batch or every few thousand rows, so the query stops
+ * within milliseconds of the deadline with its threads joined and its memory
+ * freed.
  */
 int fl_query_run(const char *sql, const struct fl_query_opts *opts,
                  fl_query_result **out, struct fl_error *err);
@@ -98,6 +107,10 @@ int fl_query_result_write_parquet(const fl_query_result *r, const char *path,
 size_t fl_query_caret(const char *sql, const struct fl_error *err, char *buf, size_t cap);
 
 /* Parse a size such as "2GB", "512MB", "1048576" into bytes. FL_OK or FL_EINVAL. */
+/* Parse a duration such as "200ms", "5s", "2m", "1h" or "10" (seconds) into
+ * milliseconds; "0", "none" and "off" give 0 (no limit).  FL_OK or FL_EINVAL. */
+int fl_query_parse_timeout(const char *s, uint64_t *ms);
+
 int fl_query_parse_size(const char *s, uint64_t *out);
 
 #endif

@@ -64,6 +64,11 @@ static int query_main(int argc, char **argv)
         } else if (strcmp(a, "--memory") == 0 && i + 1 < argc) {
             if (fl_query_parse_size(argv[++i], &o.memory) != FL_OK || o.memory < (64u << 10))
                 return cli_usage_error("query", "--memory: bad size '%s' (e.g. 512MB, 2GB)", argv[i]);
+        } else if (strcmp(a, "--timeout") == 0 && i + 1 < argc) {
+            if (fl_query_parse_timeout(argv[++i], &o.timeout_ms) != FL_OK)
+                return cli_usage_error("query", "--timeout: bad duration '%s' (e.g. 500ms, 30s, 5m; 0 = none)",
+                                       argv[i]);
+            o.timeout_hint = "query --timeout";
         } else if (strcmp(a, "--home") == 0 && i + 1 < argc) {
             o.home = argv[++i];
         } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
@@ -157,6 +162,8 @@ const struct fl_cmd fl_cmd_query = {
     "                                   YYYY-MM-DD[ HH:MM:SS]); also FLOWSIFT_NOW\n"
     "  --memory SIZE                    memory budget (default 2GB), e.g. 512MB\n"
     "  --threads 1|2                    scan threads (default 2)\n"
+    "  --timeout DURATION               stop the query after this long (e.g. 500ms, 30s, 5m;\n"
+    "                                   default none); exit status 2 and a message\n"
     "  --home DIR                       dataset root (default $FLOWSIFT_HOME or ./flowsift-data)\n"
     "  --file FILE                      read the query from FILE ('-' = stdin)\n",
     30};

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "fl/fl_http.h"
 #include "fl/fl_ops.h"
+#include "fl/fl_query.h"
 
 static int gen_token(const char *home, char *tok, size_t cap)
 {
@@ -92,7 +93,13 @@ static int serve_main(int argc, char **argv)
             o.home = argv[++i];
         else if (strcmp(a, "--token") == 0 && i + 1 < argc)
             token = argv[++i];
-        else if (strcmp(a, "--assets") == 0 && i + 1 < argc)
+        else if (strcmp(a, "--query-timeout") == 0 && i + 1 < argc) {
+            if (fl_query_parse_timeout(argv[++i], &o.query_timeout_ms) != FL_OK)
+                return cli_usage_error("serve", "--query-timeout: bad duration '%s' (e.g. 500ms, 30s; 0 = none)",
+                                       argv[i]);
+            if (o.query_timeout_ms == 0)
+                o.query_timeout_ms = FL_HTTP_NO_TIMEOUT;
+        } else if (strcmp(a, "--assets") == 0 && i + 1 < argc)
             snprintf(assets, sizeof assets, "%s", argv[++i]);
         else
             return cli_usage_error("serve", "unknown argument '%s'", a);
@@ -146,11 +153,13 @@ const struct fl_cmd fl_cmd_serve = {
     .summary = "dashboard + JSON API over the dataset (loopback by default)",
     .main = serve_main,
     .usage = "usage: flowsift serve [--listen 127.0.0.1:8080] [--home DIR] [--token T|generate]\n"
-             "                      [--assets DIR]\n"
+             "                      [--assets DIR] [--query-timeout DURATION]\n"
              "Serves the dashboard at / and the JSON API under /api (docs/api.md).\n"
              "Binding a non-loopback address requires a token; with a token every\n"
              "/api request needs 'Authorization: Bearer <token>'.  --token generate\n"
              "makes one from /dev/urandom, prints it once and stores it in\n"
-             "$FLOWSIFT_HOME/serve.token.  FLOWSIFT_TOKEN sets the token too.\n",
+             "$FLOWSIFT_HOME/serve.token.  FLOWSIFT_TOKEN sets the token too.\n"
+             "--query-timeout limits each API and console query (default 10s, e.g. 500ms,\n"
+             "2m; 0 = none): a query that runs out gets HTTP 503 and a JSON error.\n",
     .order = 90,
 };

@@ -21,6 +21,7 @@ const char *fl_strerror(int rc)
     case FL_EINTERNAL: return "internal error";
     case FL_ENOTFOUND: return "not found";
     case FL_EEXIST: return "already exists";
+    case FL_ETIMEOUT: return "time limit exceeded";
     default: return "unknown error";
     }
 }

@@ -235,12 +235,16 @@ static enum MHD_Result run_sql(struct fl_http *h, struct MHD_Connection *c, cons
     qo.home = h->home[0] ? h->home : NULL;
     qo.memory = h->o.query_memory ? h->o.query_memory : (256ULL << 20);
     qo.threads = 1;
+    uint64_t tmo = h->o.query_timeout_ms;
+    qo.timeout_ms = tmo == 0 ? 10000 : tmo == FL_HTTP_NO_TIMEOUT ? 0 : tmo;
+    qo.timeout_hint = "serve --query-timeout";
     fl_query_result *r = NULL;
     struct fl_error err;
     memset(&err, 0, sizeof err);
     int rc = fl_query_run(sql, &qo, &r, &err);
-    if (rc != FL_OK)
-        return send_err(c, rc == FL_EPARSE ? 400 : 500, err.msg[0] ? err.msg : fl_strerror(rc));
+    if (rc != FL_OK) /* a timeout: 503, the server is fine but the query was too big */
+        return send_err(c, rc == FL_EPARSE ? 400 : rc == FL_ETIMEOUT ? 503 : 500,
+                        err.msg[0] ? err.msg : fl_strerror(rc));
     struct fl_buf b;
     fl_buf_init(&b, REPLY_CAP);
     int nc = fl_query_result_cols(r);

@@ -838,6 +838,8 @@ int fl__qgroups_merge(struct qgroups *dst, struct qgroups *src)
     }
     int rc = FL_OK;
     for (size_t gid = 0; gid < n && rc == FL_OK; gid++) {
+        if ((gid + 1) % FL_QDEADLINE_EVERY == 0 && (rc = fl__qdeadline(dst->q)) != FL_OK)
+            break; /* the time limit */
         int64_t d;
         if (dst->nk) {
             memcpy(dst->keybuf, rec_keys(src, gid), sizeof(struct qval) * (size_t)dst->nk);

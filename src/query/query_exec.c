@@ -182,9 +182,14 @@ struct run {
     struct sortkey *keys;
     int nkeys;
     struct qeval *ev;        /* evaluator for group rows */
+    uint32_t tick;           /* group rows seen (the time-limit check) */
 };
 
 static _Thread_local const struct run *sort_ctx; /* qsort has no context argument */
+/* The time limit inside qsort: once it has passed, the comparisons shrink
+ * to the arrival order (cheap), qsort ends fast and sort_rows fails. */
+static _Thread_local uint32_t sort_ticks;
+static _Thread_local bool sort_expired;
 
 static int row_cmp(const struct run *r, const struct qval *a, const struct qval *b)
 {
@@ -213,7 +218,9 @@ struct rowref {
 static int rowref_cmp(const void *pa, const void *pb)
 {
     const struct rowref *a = pa, *b = pb;
-    int c = row_cmp(sort_ctx, a->v, b->v);
+    if (!sort_expired && (++sort_ticks & 0xFFFF) == 0 && fl__qdeadline(sort_ctx->q) != FL_OK)
+        sort_expired = true;
+    int c = sort_expired ? 0 : row_cmp(sort_ctx, a->v, b->v);
     if (c)
         return c;
     return (a->idx > b->idx) - (a->idx < b->idx); /* stable */
@@ -240,7 +247,14 @@ static int sort_rows(struct run *r, int64_t keep)
         refs[i].idx = r->hseq ? r->hseq[i] : i; /* top-N: arrival order */
     }
     sort_ctx = r;
+    sort_ticks = 0;
+    sort_expired = false;
     qsort(refs, o->nrows, sizeof *refs, rowref_cmp);
+    if (sort_expired || fl__qdeadline(r->q) != FL_OK) {
+        fl_free(refs);
+        fl__qmem_release(&r->q->mem, nref * sizeof(struct rowref));
+        return FL_ETIMEOUT;
+    }
     size_t n = keep >= 0 && (size_t)keep < o->nrows ? (size_t)keep : o->nrows;
     struct qval *nv = fl_malloc((n ? n : 1) * w * sizeof *nv);
     if (!nv) {
@@ -392,6 +406,8 @@ static int group_row(void *ctx, const struct qval *row)
 {
     struct run *r = ctx;
     struct qeval *ev = r->ev;
+    if ((++r->tick % FL_QDEADLINE_EVERY) == 0)
+        FL_TRY(fl__qdeadline(r->q));
     ev->row = row;
     fl__qarena_reset(&ev->tmp);
     if (r->s->having) {
@@ -420,6 +436,12 @@ static int distinct_rows(struct run *r)
     }
     size_t k = 0;
     for (size_t i = 0; i < o->nrows; i++) {
+        if ((i + 1) % FL_QDEADLINE_EVERY == 0 && fl__qdeadline(r->q) != FL_OK) {
+            o->nrows = 0; /* no half-deduplicated rows */
+            fl_free(tab);
+            fl__qmem_release(&r->q->mem, cap * sizeof(uint64_t));
+            return FL_ETIMEOUT;
+        }
         const struct qval *row = o->v + i * w;
         uint64_t h = 7;
         for (int c = 0; c < nvis; c++)
@@ -508,7 +530,8 @@ static int scan_parallel(struct qctx *q, struct qsel *s, struct run *r0, struct 
     if (rc == FL_OK && !s->aggregate) {
         size_t w = (size_t)(proj1.ncols ? proj1.ncols : 1);
         for (size_t i = 0; i < proj1.nrows && rc == FL_OK; i++)
-            rc = r0->topn >= 0 ? heap_push(r0, proj1.v + i * w, r1.hseq[i])
+            rc = (i + 1) % FL_QDEADLINE_EVERY == 0 && fl__qdeadline(q) != FL_OK ? FL_ETIMEOUT
+                 : r0->topn >= 0 ? heap_push(r0, proj1.v + i * w, r1.hseq[i])
                                : fl__qrows_add(r0->out, proj1.v + i * w, q->err);
     }
     heap_free(&r1);
@@ -585,6 +608,8 @@ int fl__qexec(struct qctx *q, struct qsel *s, struct qrows *out)
             struct qrows *src = s->src_cte->rows;
             size_t w = (size_t)(src->ncols ? src->ncols : 1);
             for (size_t i = 0; i < src->nrows && rc == FL_OK; i++) {
+                if ((i + 1) % FL_QDEADLINE_EVERY == 0 && (rc = fl__qdeadline(q)) != FL_OK)
+                    break;
                 ev.row = src->v + i * w;
                 rc = consume(&r, &ev);
             }
@@ -618,7 +643,9 @@ int fl__qexec(struct qctx *q, struct qsel *s, struct qrows *out)
         if (s->limit >= 0 && (size_t)s->limit < n)
             n = (size_t)s->limit;
         for (size_t i = 0; i < n && rc == FL_OK; i++)
-            rc = fl__qrows_add(out, proj.v + (from + i) * w, q->err);
+            rc = (i + 1) % FL_QDEADLINE_EVERY == 0 && fl__qdeadline(q) != FL_OK
+                     ? FL_ETIMEOUT
+                     : fl__qrows_add(out, proj.v + (from + i) * w, q->err);
     }
     heap_free(&r);
     fl_free(r.prow);
@@ -752,6 +779,43 @@ int fl_query_parse_size(const char *s, uint64_t *out)
     return FL_OK;
 }
 
+int fl_query_parse_timeout(const char *s, uint64_t *ms)
+{
+    if (!s || !*s)
+        return FL_EINVAL;
+    if (strcmp(s, "none") == 0 || strcmp(s, "off") == 0) {
+        *ms = 0;
+        return FL_OK;
+    }
+    size_t n = strlen(s), k = 0;
+    uint64_t v = 0;
+    while (k < n && s[k] >= '0' && s[k] <= '9') {
+        if (v > (UINT64_MAX - 9) / 10)
+            return FL_EINVAL;
+        v = v * 10 + (uint64_t)(s[k] - '0');
+        k++;
+    }
+    if (k == 0)
+        return FL_EINVAL;
+    const char *u = s + k;
+    size_t un = n - k;
+    uint64_t mul;
+    if (fl_str_ieq(u, un, "ms", 2))
+        mul = 1;
+    else if (un == 0 || fl_str_ieq(u, un, "s", 1))
+        mul = 1000;
+    else if (fl_str_ieq(u, un, "m", 1) || fl_str_ieq(u, un, "min", 3))
+        mul = 60000;
+    else if (fl_str_ieq(u, un, "h", 1))
+        mul = 3600000;
+    else
+        return FL_EINVAL;
+    if (v > ((uint64_t)1 << 40) / mul) /* ~35 years: beyond is a typo */
+        return FL_EINVAL;
+    *ms = v * mul;
+    return FL_OK;
+}
+
 size_t fl_query_caret(const char *sql, const struct fl_error *err, char *buf, size_t cap)
 {
     if (cap == 0)
@@ -866,6 +930,12 @@ int fl_query_run(const char *sql, const struct fl_query_opts *opts, fl_query_res
     const char *ga = getenv("FLOWSIFT_QUERY_GENERIC_AGG");
     q->generic_agg = ga && *ga && strcmp(ga, "0") != 0;
     q->now_us = opts && opts->now_set ? opts->now_us : real_now_us();
+    if (opts && opts->timeout_ms) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t ms = FL_MIN(opts->timeout_ms, (uint64_t)1 << 40);
+        q->deadline_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + (int64_t)ms * 1000000;
+    }
     fl__qarena_init(&q->ast, &q->mem);
     fl_buf_init(&q->explain_out, 1 << 20);
     int rc;
@@ -945,6 +1015,21 @@ int fl_query_run(const char *sql, const struct fl_query_opts *opts, fl_query_res
     *out = r;
     return FL_OK;
 fail:
+    if (rc == FL_ETIMEOUT || atomic_load(&q->timed_out)) {
+        /* the threads are joined: this message replaces whatever a
+         * stopping loop reported on the way out */
+        rc = FL_ETIMEOUT;
+        uint64_t ms = opts ? opts->timeout_ms : 0;
+        const char *hint = opts && opts->timeout_hint ? opts->timeout_hint : NULL;
+        char lim[48];
+        if (ms % 1000 == 0)
+            snprintf(lim, sizeof lim, "%llu s", (unsigned long long)(ms / 1000));
+        else
+            snprintf(lim, sizeof lim, "%llu ms", (unsigned long long)ms);
+        fl_error_clear(err);
+        fl_error_set(err, rc, "query exceeded its time limit of %s%s%s%s", lim, hint ? " (" : "",
+                     hint ? hint : "", hint ? ")" : "");
+    }
     if (err && err->rc == 0)
         fl_error_set(err, rc, "%s", fl_strerror(rc));
     fl_query_result_free(r);

@@ -584,6 +584,8 @@ static int merge_part(struct qfast *f, int p, struct fthread *alloc)
 {
     struct fpart *src = &f->th[1].part[p], *dst = &f->th[0].part[p];
     for (size_t gid = 0; gid < src->n; gid++) {
+        if ((gid + 1) % FL_QDEADLINE_EVERY == 0)
+            FL_TRY(fl__qdeadline(f->q)); /* the time limit */
         const char *se = entry(f, src, gid);
         bool has_long = false;
         for (int k = 0; k < f->nk; k++)

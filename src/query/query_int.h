@@ -17,6 +17,8 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #include "common/common_int.h"
 #include "fl/fl_query.h"
@@ -245,7 +247,27 @@ struct qctx {
     bool err_set;
     pcre2_code *re[64];    /* compiled constant patterns (freed at the end) */
     int nre;
+    /* time limit (opts->timeout_ms): CLOCK_MONOTONIC ns, 0 = none */
+    int64_t deadline_ns;
+    atomic_bool timed_out; /* a check saw the deadline pass (any thread) */
 };
+
+/* The deadline check of every long loop: FL_OK, or FL_ETIMEOUT once the
+ * query's time limit has passed (fl_query_run writes the message after the
+ * threads are joined).  One clock read (vDSO, ~20 ns): call it per batch or
+ * every FL_QDEADLINE_EVERY rows, not per row. */
+#define FL_QDEADLINE_EVERY 4096u
+static inline int fl__qdeadline(struct qctx *q)
+{
+    if (!q->deadline_ns)
+        return FL_OK;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec < q->deadline_ns)
+        return FL_OK;
+    atomic_store_explicit(&q->timed_out, true, memory_order_relaxed);
+    return FL_ETIMEOUT;
+}
 
 /* Report an error at text offset pos: "line L, column C: msg". */
 int fl__qerr(struct qctx *q, uint32_t pos, int rc, const char *fmt, ...)

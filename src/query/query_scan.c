@@ -598,6 +598,8 @@ static int scan_items(struct worker *w)
             for (int d = 0; d < w->ndc; d++)
                 dicts[d].nd = UINT32_MAX; /* a new row group: a new dictionary */
         for (uint64_t r0 = 0; r0 < it->rows && rc == FL_OK;) {
+            if ((rc = fl__qdeadline(q)) != FL_OK)
+                break; /* the time limit: checked once per batch */
             fl_batch_reset(b);
             uint32_t want = (uint32_t)FL_MIN((uint64_t)b->cap, it->rows - r0);
             /* dictionary codes of the filter columns, values of the rest */
@@ -780,6 +782,8 @@ int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn,
     bool last_skip = false;
     /* 1. partitions, 2. row groups (footers only): the work list */
     for (size_t fi = 0; fi < fl.n && rc == FL_OK; fi++) {
+        if ((fi & 15) == 0 && (rc = fl__qdeadline(q)) != FL_OK)
+            break; /* the time limit, every 16 footers */
         struct qfile *f = &fl.v[fi];
         bool newpart = !last_dir || strcmp(last_dir, f->dir) != 0;
         if (newpart) {
