@@ -190,7 +190,7 @@ static int apply_key(struct merge *m, size_t g0, size_t g1, bool known, int64_t 
 }
 
 /* Merge the stored entries of one chunk (d, or none) with the candidates
- * [g, g_end) into the writer. */
+ * [g, g_end) into the writer (which flushes full chunks). */
 static int merge_region(struct merge *m, struct fl_fseen_dec *d, size_t g, size_t g_end)
 {
     int have = d ? fl__fseen_dec_next(d) : 0;
@@ -218,13 +218,15 @@ static int merge_region(struct merge *m, struct fl_fseen_dec *d, size_t g, size_
     if (have < 0)
         return fl_error_set(m->c->err, FL_ECORRUPT, "state.db: the first-seen set of rule %s is corrupt",
                             m->r->id);
-    return fl__fseen_wr_flush(&m->w, m->c->err);
+    return FL_OK;
 }
 
 /* The set's chunks are regions of the key order: chunk i holds the keys
  * from its first key to the next chunk's (chunk 0 from the start).  A
  * region is rewritten when a candidate falls in it or an entry is past the
- * retention; the other chunks are neither read nor written. */
+ * retention; the other chunks are neither read nor written.  A rewritten
+ * region that leaves less than a quarter chunk pending carries it into the
+ * next region (which is then rewritten too), so chunks do not fragment. */
 static int merge_set(struct merge *m)
 {
     uint64_t imported;
@@ -238,6 +240,7 @@ static int merge_set(struct merge *m)
     if (rc == FL_OK && !d)
         rc = fl_error_set(m->c->err, FL_ENOMEM, "out of memory");
     size_t g = 0, nreg = nch ? nch : 1;
+    bool carry = false;
     for (size_t i = 0; i < nreg && rc == FL_OK; i++) {
         size_t g_end = g;
         if (i + 1 >= nch) {
@@ -251,9 +254,10 @@ static int merge_set(struct merge *m)
                 g_end++;
             }
         }
+        bool touched = true;
         if (nch == 0) {
             rc = merge_region(m, NULL, g, g_end);
-        } else if (g_end > g || ch[i].min_last < m->keep_from) {
+        } else if (carry || g_end > g || ch[i].min_last < m->keep_from) {
             rc = fl__fseen_chunk_load(m->c->st, ch[i].id, &m->data, m->c->err);
             if (rc == FL_OK) /* before its replacement, which may start with the same key */
                 rc = fl__fseen_chunk_delete(m->c->st, ch[i].id, m->c->err);
@@ -261,7 +265,12 @@ static int merge_set(struct merge *m)
                 fl__fseen_dec_init(d, m->data.p, m->data.len, ch[i].n);
                 rc = merge_region(m, d, g, g_end);
             }
+        } else {
+            touched = false;
         }
+        carry = touched && i + 1 < nreg && m->w.data.len < FL_FSEEN_CHUNK / 4;
+        if (rc == FL_OK && touched && !carry)
+            rc = fl__fseen_wr_flush(&m->w, m->c->err);
         g = g_end;
     }
     fl_free(d);
