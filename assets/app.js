@@ -385,7 +385,11 @@ const SEV = ['?', 'info', 'low', 'medium', 'high', 'critical'];
 
 async function panelFindings() {
   const all = $('#findings-all').checked;
-  const j = await api('/api/findings?limit=1000' + (all ? '' : '&status=open'));
+  // the server applies the range and the cloud/account filter (docs/api.md)
+  const p = filterParams();
+  p.set('limit', '1000');
+  if (!all) p.set('status', 'open');
+  const j = await api('/api/findings?' + p.toString());
   const { from, to } = rangeSeconds();
   const list = j.findings.filter((f) => f.last_seen >= from && f.first_seen < to);
   const table = $('#findings-table');

@@ -335,6 +335,260 @@ static int finding_json(void *ctx, const struct fl_finding *f)
     return b->err ? 1 : 0;
 }
 
+/*
+ * The cloud/account filter of the findings list.  A finding does not store
+ * a cloud or account (a rule's entity and evidence are its own columns), so
+ * it is decided when listing:
+ *   1. an entity key or evidence field `cloud` / `account` decides directly
+ *      (e.g. denied_spike's entity is account + rule_name);
+ *   2. otherwise the finding belongs to the scope when one of its entity's
+ *      addresses (keys ending in "addr"), interface_id or account occurs in
+ *      the flows of that cloud/account (as srcaddr or dstaddr, interface_id,
+ *      account)
+ *      between the earliest first_seen and the latest last_seen of the
+ *      candidates: one grouped SQL query per column, IN-list of the values.
+ * Candidates are capped (FCAND_MAX): beyond it the list ends there.
+ */
+#define FCAND_MAX 20000
+#define FVAL_MAX 4000
+struct fcand {
+    int64_t id, first_seen, last_seen;
+    int verdict;       /* 1 in scope, 0 not, -1 decided by the flows */
+    char entity[512];
+};
+struct fscope {
+    const char *cloud, *account;
+    int64_t from, to;  /* the range filter: [first_seen, last_seen] meets [from, to) */
+    struct fcand *v;
+    size_t n;
+    bool capped;
+};
+
+/* Is there a `"key":"want"` in the JSON text (evidence rows)?  1 yes, 0 the
+ * key is there with other values only, -1 no such key. */
+static int json_has(const char *js, const char *key, const char *want)
+{
+    char pat[48];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    int seen = -1;
+    size_t wn = strlen(want);
+    for (const char *p = js ? strstr(js, pat) : NULL; p; p = strstr(p + 1, pat)) {
+        const char *v = p + strlen(pat);
+        while (*v == ' ')
+            v++;
+        seen = 0;
+        if (*v == '"' && strncmp(v + 1, want, wn) == 0 && v[1 + wn] == '"')
+            return 1;
+    }
+    return seen;
+}
+
+/* Value of `key=` in an entity "k=v,k=v" (n = length, 0 if absent). */
+static const char *entity_val(const char *entity, const char *key, size_t *n)
+{
+    size_t kn = strlen(key);
+    for (const char *p = entity; p && *p;) {
+        const char *eq = strchr(p, '=');
+        if (!eq)
+            break;
+        const char *e = strchr(eq + 1, ',');
+        if ((size_t)(eq - p) == kn && strncmp(p, key, kn) == 0) {
+            *n = e ? (size_t)(e - eq - 1) : strlen(eq + 1);
+            return eq + 1;
+        }
+        p = e ? e + 1 : NULL;
+    }
+    *n = 0;
+    return NULL;
+}
+
+static int scope_collect(void *ctx, const struct fl_finding *f)
+{
+    struct fscope *sc = ctx;
+    if (f->last_seen < sc->from || f->first_seen >= sc->to)
+        return 0;
+    if (sc->n == FCAND_MAX) {
+        sc->capped = true;
+        return 1;
+    }
+    struct fcand *c = &sc->v[sc->n++];
+    c->id = f->id;
+    c->first_seen = f->first_seen;
+    c->last_seen = f->last_seen;
+    snprintf(c->entity, sizeof c->entity, "%s", f->entity);
+    /* each wanted key: 1 named and equal, 0 named and different, -1 not
+     * named; any 0 excludes, all 1 includes, else the flows decide */
+    const char *want[2] = {sc->cloud, sc->account}, *key[2] = {"cloud", "account"};
+    int all = 1;
+    c->verdict = -1;
+    for (int k = 0; k < 2; k++) {
+        if (!want[k])
+            continue;
+        size_t n;
+        const char *v = entity_val(c->entity, key[k], &n);
+        int m = v ? (n == strlen(want[k]) && strncmp(v, want[k], n) == 0) : json_has(f->evidence, key[k], want[k]);
+        if (m == 0) {
+            c->verdict = 0;
+            return 0;
+        }
+        if (m != 1)
+            all = 0;
+    }
+    if (all)
+        c->verdict = 1;
+    return 0;
+}
+
+/* Values of the entity that can be looked up in a column: "addr" keys
+ * (kind 0: srcaddr/dstaddr), interface_id (1), account (2).  fn(ctx, kind, v, n). */
+static void entity_lookups(const char *entity, void (*fn)(void *, int, const char *, size_t), void *ctx)
+{
+    for (const char *p = entity; p && *p;) {
+        const char *eq = strchr(p, '=');
+        if (!eq)
+            break;
+        const char *e = strchr(eq + 1, ',');
+        size_t kn = (size_t)(eq - p), vn = e ? (size_t)(e - eq - 1) : strlen(eq + 1);
+        int col = kn >= 4 && strncmp(eq - 4, "addr", 4) == 0 ? 0
+                  : kn == 12 && strncmp(p, "interface_id", 12) == 0 ? 1
+                  : kn == 7 && strncmp(p, "account", 7) == 0 ? 2 : -1;
+        bool ok = col >= 0 && vn > 0 && vn <= 64;
+        for (size_t i = 0; ok && i < vn; i++) {
+            char ch = eq[1 + i];
+            ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '-' || ch == '_' || ch == '.' || ch == ':';
+        }
+        if (ok)
+            fn(ctx, col, eq + 1, vn);
+        p = e ? e + 1 : NULL;
+    }
+}
+
+struct fvals {
+    struct fl_buf in[3]; /* IN-list text per column kind */
+    int n[3];
+    struct fl_buf seen;   /* "\n" + value + "\n" of the values found in scope */
+};
+
+static void add_in(void *ctx, int col, const char *v, size_t n)
+{
+    struct fvals *fv = ctx;
+    if (fv->n[col] >= FVAL_MAX)
+        return;
+    fl_buf_puts(&fv->in[col], fv->n[col]++ ? ",'" : "'");
+    fl_buf_add(&fv->in[col], v, n);
+    fl_buf_add(&fv->in[col], "'", 1);
+}
+
+struct fhit {
+    const struct fvals *fv;
+    bool hit;
+};
+static void find_val(void *ctx, int col, const char *v, size_t n)
+{
+    struct fhit *fh = ctx;
+    char key[80];
+    int k = snprintf(key, sizeof key, "\n%d%.*s\n", col, (int)n, v);
+    if (!fh->hit && fh->fv->seen.p && memmem(fh->fv->seen.p, fh->fv->seen.len, key, (size_t)k))
+        fh->hit = true;
+}
+
+static int cand_id_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Decide the unknown candidates with SQL; fills ids (sorted) of the ones in
+ * scope.  FL_OK or the query's error (err). */
+static int scope_resolve(struct fl_http *h, struct fscope *sc, int64_t *ids, size_t *nids,
+                         struct fl_error *err)
+{
+    struct fvals fv;
+    memset(&fv, 0, sizeof fv);
+    for (int k = 0; k < 3; k++)
+        fl_buf_init(&fv.in[k], 1u << 20);
+    fl_buf_init(&fv.seen, 4u << 20);
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (size_t i = 0; i < sc->n; i++) {
+        if (sc->v[i].verdict != -1)
+            continue;
+        entity_lookups(sc->v[i].entity, add_in, &fv);
+        lo = FL_MIN(lo, sc->v[i].first_seen);
+        hi = FL_MAX(hi, sc->v[i].last_seen);
+    }
+    int rc = FL_OK;
+    static const char *const cols[4] = {"srcaddr", "dstaddr", "interface_id", "account"};
+    for (int q = 0; q < 4 && rc == FL_OK; q++) {
+        int kind = q < 2 ? 0 : q - 1;
+        if (!fv.n[kind] || fv.in[kind].err)
+            continue;
+        struct fl_buf sql;
+        fl_buf_init(&sql, 2u << 20);
+        fl_buf_printf(&sql, "SELECT %s FROM flows WHERE start >= %lld AND start <= %lld", cols[q],
+                      (long long)lo, (long long)hi);
+        if (sc->cloud)
+            fl_buf_printf(&sql, " AND cloud = '%s'", sc->cloud);
+        if (sc->account)
+            fl_buf_printf(&sql, " AND account = '%s'", sc->account);
+        fl_buf_printf(&sql, " AND %s IN (", cols[q]);
+        fl_buf_add(&sql, fv.in[kind].p, fv.in[kind].len);
+        fl_buf_puts(&sql, ") GROUP BY 1");
+        struct fl_query_opts qo;
+        memset(&qo, 0, sizeof qo);
+        qo.home = h->home[0] ? h->home : NULL;
+        qo.memory = h->o.query_memory ? h->o.query_memory : (256ULL << 20);
+        qo.threads = 1;
+        uint64_t tmo = h->o.query_timeout_ms;
+        qo.timeout_ms = tmo == 0 ? 10000 : tmo == FL_HTTP_NO_TIMEOUT ? 0 : tmo;
+        qo.timeout_hint = "serve --query-timeout";
+        fl_query_result *r = NULL;
+        rc = sql.err ? fl_error_set(err, FL_ELIMIT, "findings filter: too many values")
+                     : fl_query_run(fl_buf_cstr(&sql), &qo, &r, err);
+        fl_free(sql.p);
+        for (size_t row = 0; rc == FL_OK && row < fl_query_result_rows(r); row++) {
+            struct fl_qcell cell;
+            fl_query_result_cell(r, row, 0, &cell);
+            if (cell.type != FL_QT_VARCHAR)
+                continue;
+            fl_buf_printf(&fv.seen, "\n%d%.*s\n", kind, (int)cell.s.n, cell.s.p);
+        }
+        fl_query_result_free(r);
+    }
+    *nids = 0;
+    for (size_t i = 0; rc == FL_OK && i < sc->n; i++) {
+        bool in = sc->v[i].verdict == 1;
+        if (sc->v[i].verdict == -1) {
+            struct fhit fh = {&fv, false};
+            entity_lookups(sc->v[i].entity, find_val, &fh);
+            in = fh.hit;
+        }
+        if (in)
+            ids[(*nids)++] = sc->v[i].id;
+    }
+    qsort(ids, *nids, sizeof *ids, cand_id_cmp);
+    for (int k = 0; k < 3; k++)
+        fl_free(fv.in[k].p);
+    fl_free(fv.seen.p);
+    return rc;
+}
+
+struct flist_ids {
+    struct flist fl;
+    const int64_t *ids;
+    size_t nids;
+    uint64_t left;
+};
+static int finding_json_if(void *ctx, const struct fl_finding *f)
+{
+    struct flist_ids *fi = ctx;
+    if (!bsearch(&f->id, fi->ids, fi->nids, sizeof *fi->ids, cand_id_cmp))
+        return 0;
+    if (fi->left-- == 0)
+        return 1;
+    return finding_json(&fi->fl, f);
+}
+
 static enum MHD_Result findings(struct fl_http *h, struct MHD_Connection *c, const char *url,
                                 const char *method)
 {
@@ -360,13 +614,56 @@ static enum MHD_Result findings(struct fl_http *h, struct MHD_Connection *c, con
                 return send_err(c, 400, "limit: 1..1000");
             flt.limit = (uint64_t)l;
         }
+        struct fscope sc;
+        memset(&sc, 0, sizeof sc);
+        sc.from = INT64_MIN;
+        sc.to = INT64_MAX;
+        sc.cloud = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cloud");
+        sc.account = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "account");
+        if (sc.cloud && !valid_ident(sc.cloud, 16))
+            return send_err(c, 400, "cloud: letters, digits, - _ . : only");
+        if (sc.account && !valid_ident(sc.account, 128))
+            return send_err(c, 400, "account: letters, digits, - _ . : only");
+        if ((v = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from")) &&
+            parse_time(v, &sc.from) != FL_OK)
+            return send_err(c, 400, "from: Unix seconds or YYYY-MM-DD");
+        if ((v = fl__mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to")) &&
+            parse_time(v, &sc.to) != FL_OK)
+            return send_err(c, 400, "to: Unix seconds or YYYY-MM-DD");
+        bool scoped = sc.cloud || sc.account || sc.from != INT64_MIN || sc.to != INT64_MAX;
         if (fl_detect_state_open(&st, home, &err) != FL_OK)
             return send_err(c, 500, err.msg);
         struct fl_buf b;
-    fl_buf_init(&b, REPLY_CAP);
+        fl_buf_init(&b, REPLY_CAP);
         struct flist fl = {&b, 0};
         fl_buf_puts(&b, "{\"findings\":[");
-        int rc = fl_findings_list(st, &flt, finding_json, &fl, &err);
+        int rc;
+        if (!scoped) {
+            rc = fl_findings_list(st, &flt, finding_json, &fl, &err);
+        } else {
+            /* pass 1: candidates (all, the limit applies after the filter) */
+            uint64_t limit = flt.limit;
+            flt.limit = 0;
+            sc.v = fl_malloc(FCAND_MAX * sizeof *sc.v);
+            int64_t *ids = fl_malloc(FCAND_MAX * sizeof *ids);
+            size_t nids = 0;
+            rc = sc.v && ids ? FL_OK : fl_error_set(&err, FL_ENOMEM, "out of memory");
+            if (rc == FL_OK)
+                rc = fl_findings_list(st, &flt, scope_collect, &sc, &err);
+            if (rc == FL_OK)
+                rc = scope_resolve(h, &sc, ids, &nids, &err);
+            /* pass 2: the chosen ones in the list's order */
+            struct flist_ids fi = {{&b, 0}, ids, nids, limit};
+            if (rc == FL_OK && nids)
+                rc = fl_findings_list(st, &flt, finding_json_if, &fi, &err);
+            fl_free(sc.v);
+            fl_free(ids);
+            if (rc == FL_ETIMEOUT) {
+                fl_state_close(st);
+                fl_free(b.p);
+                return send_err(c, 503, err.msg);
+            }
+        }
         fl_state_close(st);
         fl_buf_puts(&b, "]}\n");
         enum MHD_Result ret = rc != FL_OK ? send_err(c, 500, err.msg)

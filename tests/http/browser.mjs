@@ -209,6 +209,11 @@ try {
     eq('filter_egress_vs_sql', fe, sql(`SELECT coalesce(dst_country, '') AS c, sum(bytes) AS b, count(*) FROM flows WHERE ${W} AND dst_scope = 'public' GROUP BY 1 ORDER BY b DESC, c LIMIT 300`)
       .map((r) => [r[0] === '' ? '(unknown)' : r[0], num(r[1]), num(r[2])]));
     ok('filter_label', /account/.test(await page.textContent('#range-label')));
+    // the findings list follows the cloud/account filter too (the server decides, docs/api.md)
+    const fq = new URLSearchParams({ status: 'open', limit: '1000', cloud: 'aws', account: acct, from: String(d0), to: String(d0 + 86400) });
+    const apiFF = (await apiJson('/api/findings?' + fq.toString())).findings;
+    const domFF = await page.$$eval('#findings-table tr.finding', (trs) => trs.map((tr) => Number(tr.dataset.id)));
+    eq('filter_findings_vs_api', domFF, apiFF.map((f) => f.id));
     // tooltips everywhere (escaped HTML, no inline styles: CSP)
     for (const id of ['traffic-bytes-chart', 'top-talkers-chart', 'denied-chart', 'flow-types-chart', 'map']) {
       const b = await page.locator('#' + id).boundingBox();
