@@ -530,6 +530,36 @@ static inline __attribute__((always_inline)) unsigned fast_uint(const char *q, c
     return 8 + len2;
 }
 
+/* fast_uint() without a branch on the digit count, for the fields whose
+ * length varies from line to line (packets, bytes: a branch on "more than
+ * 8 digits" mispredicts there).  1..15 digits ending in a space; q + 16 <= e
+ * is required.  Returns the digit count, or 0 (caller takes the slow way). */
+static inline __attribute__((always_inline)) unsigned fast_uint16(const char *q, uint64_t *out)
+{
+#ifdef __SSE2__
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+    const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    unsigned dig = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+    unsigned sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+    unsigned len = (unsigned)__builtin_ctz(~dig); /* <= 16: ~dig has bit 16 */
+    if (FL_UNLIKELY(len == 0 || !((sp >> len) & 1)))
+        return 0;
+    unsigned l1 = len < 8 ? len : 8, l2 = len - l1;
+    uint64_t hi = digits8(load64(q), l1);
+    /* the low word's digits; l2 = 0 shifts them all out (two shifts: one
+     * of 64 would be undefined) */
+    uint64_t x = (load64(q + 8) - W_ONES * '0') << (4 * (8 - l2)) << (4 * (8 - l2));
+    x = x * 10 + (x >> 8);
+    x = (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+         (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+        32;
+    *out = hi * pow10_tab[l2] + x;
+    return len;
+#else
+    return fast_uint(q, q + 16, out);
+#endif
+}
+
 /* Dotted-quad IPv4 check (fast path, octet by octet: 1-3 digits, no
  * leading zero, <= 255); anything else goes to fl_ip_parse. */
 static inline bool valid_ip(const char *p, size_t n)
@@ -569,18 +599,64 @@ static inline bool valid_ip(const char *p, size_t n)
     return memchr(p, ':', n) && fl_ip_parse(p, n, &ip) == FL_OK;
 }
 
-/* Bytes equal?  Short strings inline (no libc call per field). */
+/* The IPv4 token at p, checked 16 bytes at once: returns its length if the
+ * token ends at a space within those bytes and is a dotted quad that
+ * valid_ip() accepts (1-3 digits per octet, no leading zero, <= 255), else 0
+ * and the caller takes valid_ip().  p[0..15] must be readable.  Every rule
+ * is a test on 16-bit masks (bit i = byte i): no branch per octet, where
+ * the byte walk of valid_ip() mispredicts on the varying octet lengths. */
+static inline unsigned ip4_token16(const char *p)
+{
+#ifdef __SSE2__
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+#define MASK(X) ((unsigned)_mm_movemask_epi8(X))
+    unsigned n = (unsigned)__builtin_ctz(MASK(_mm_cmpeq_epi8(v, _mm_set1_epi8(' '))) | 0x10000u);
+    if (n < 7 || n > 15)
+        return 0;
+    const unsigned lm = (1u << n) - 1;
+    const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    const unsigned dig = MASK(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)) & lm;
+    const unsigned dot = MASK(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))) & lm;
+    const unsigned t1 = dot & (dot - 1), t2 = t1 & (t1 - 1);
+    /* octet starts: byte 0 and the bytes after a dot */
+    const unsigned st = (dot << 1 | 1) & lm;
+    /* 3-digit octets: digits at a start and the two bytes after it */
+    const unsigned s3 = st & dig & (dig >> 1) & (dig >> 2);
+    const unsigned gt2 = MASK(_mm_cmpgt_epi8(v, _mm_set1_epi8('2')));
+    const unsigned gt5 = MASK(_mm_cmpgt_epi8(v, _mm_set1_epi8('5')));
+    const unsigned eq2 = MASK(_mm_cmpeq_epi8(v, _mm_set1_epi8('2')));
+    const unsigned eq5 = MASK(_mm_cmpeq_epi8(v, _mm_set1_epi8('5')));
+    const unsigned zero = MASK(_mm_cmpeq_epi8(v, _mm_set1_epi8('0')));
+#undef MASK
+    unsigned bad = ((dig | dot) ^ lm)                        /* other bytes */
+                   | (t2 == 0) | (t2 & (t2 - 1))             /* not 3 dots */
+                   | (dot & (dot >> 1)) | (dot & 1)          /* empty octet */
+                   | (dot >> (n - 1))                        /* ends with '.' */
+                   | (dig & (dig >> 1) & (dig >> 2) & (dig >> 3)) /* 4+ digits */
+                   | (st & zero & (dig >> 1))                /* leading zero */
+                   | (s3 & (gt2 | (eq2 & ((gt5 >> 1) | ((eq5 >> 1) & (gt5 >> 2)))))); /* > 255 */
+    return bad ? 0 : n;
+#else
+    FL_UNUSED(p);
+    return 0;
+#endif
+}
+
+/* Bytes equal?  Strings up to 32 bytes inline (no libc call per field):
+ * words at 0, 8, 16 and the last one cover them, overlapping. */
 static inline bool same_bytes(const char *x, const char *y, size_t n)
 {
     if (n >= 8) {
-        uint64_t a0, b0, a1, b1;
-        memcpy(&a0, x, 8);
-        memcpy(&b0, y, 8);
-        memcpy(&a1, x + n - 8, 8);
-        memcpy(&b1, y + n - 8, 8);
-        if (a0 != b0 || a1 != b1)
-            return false;
-        return n <= 16 || memcmp(x + 8, y + 8, n - 16) == 0;
+        uint64_t d = load64(x) ^ load64(y);
+        d |= load64(x + n - 8) ^ load64(y + n - 8);
+        if (n > 16) {
+            if (n > 32)
+                return d == 0 && memcmp(x + 8, y + 8, n - 16) == 0;
+            d |= load64(x + 8) ^ load64(y + 8);
+            if (n > 24)
+                d |= load64(x + 16) ^ load64(y + 16);
+        }
+        return d == 0;
     }
     for (size_t i = 0; i < n; i++)
         if (x[i] != y[i])
@@ -884,13 +960,32 @@ static inline bool line_v2(struct fl__aws *a, struct fl_batch *b, uint32_t row, 
     V2_INT(FL_COL_VERSION, (uint64_t)INT32_MAX);
     V2_STR(FL_COL_ACCOUNT_ID, true);
     V2_STR(FL_COL_INTERFACE_ID, true);
-    V2_STR(FL_COL_SRCADDR, valid_ip(q, (size_t)(t - q)));
-    V2_STR(FL_COL_DSTADDR, valid_ip(q, (size_t)(t - q)));
+#define V2_IP(C)                                                                         \
+    if (FL_LIKELY(e - q >= 16 && (len = ip4_token16(q)) != 0)) {                         \
+        put_str(a, b, C, row, q, len, (size_t)(e - q));                                  \
+        q += len + 1;                                                                    \
+    } else {                                                                             \
+        V2_STR(C, valid_ip(q, (size_t)(t - q)));                                         \
+    }
+    V2_IP(FL_COL_SRCADDR)
+    V2_IP(FL_COL_DSTADDR)
+#undef V2_IP
     V2_INT(FL_COL_SRCPORT, (uint64_t)INT32_MAX);
     V2_INT(FL_COL_DSTPORT, (uint64_t)INT32_MAX);
     V2_INT(FL_COL_PROTOCOL, V2_I64_MAX);
-    V2_INT(FL_COL_PACKETS, V2_I64_MAX);
-    V2_INT(FL_COL_BYTES, V2_I64_MAX);
+#define V2_INTV(C)                                                                       \
+    if (FL_LIKELY(e - q >= 16))                                                          \
+        len = fast_uint16(q, &x);                                                        \
+    else                                                                                 \
+        len = fast_uint(q, e, &x);                                                       \
+    if (FL_UNLIKELY(len == 0))                                                           \
+        return false;                                                                    \
+    col[C].i[row] = (int64_t)x;                                                          \
+    col[C].valid[row] = 1;                                                               \
+    q += len + 1
+    V2_INTV(FL_COL_PACKETS);
+    V2_INTV(FL_COL_BYTES);
+#undef V2_INTV
     V2_INT(FL_COL_START, V2_I64_MAX);
     V2_INT(FL_COL_END, V2_I64_MAX);
 #undef V2_INT
