@@ -32,7 +32,7 @@
 #define RU_F_HOSTS 1u          /* host rows are complete */
 #define NONE 0xFFFFFFFFu       /* NULL string */
 #define NOTAPPL 0xFFFFFFFEu    /* not public (country) / not REJECT (rule) */
-#define STR_MAX 4096           /* longer values are cut (rule names) */
+#define STR_MAX 4096           /* a longer value: no sidecar (SQL answers) */
 #define POOL_CAP (256u << 20)
 #define STRS_CAP (8u << 20)
 #define CUBE_CAP (4u << 20)
@@ -197,11 +197,14 @@ static uint64_t host_hash_of(const struct fl__rollup *r, uint32_t i)
     return host_key_hash(r->host[i].hour, r->host[i].sid);
 }
 
-/* The id of a string, added when new.  NONE when the accumulator is full. */
+/* The id of a string, added when new.  NONE when the accumulator is full
+ * or the value is longer than STR_MAX (cut, two values could merge). */
 static uint32_t intern(struct fl__rollup *r, const char *p, size_t n)
 {
-    if (n > STR_MAX)
-        n = STR_MAX;
+    if (n > STR_MAX) {
+        r->broken = true;
+        return NONE;
+    }
     uint64_t h = fl_hash_bytes(p, n, 0x5eed);
     if (r->sslot) {
         uint32_t m = r->sslot_n - 1, at = (uint32_t)h & m;
@@ -251,14 +254,13 @@ static uint32_t col_sid(struct fl__rollup *r, int lc, const struct fl_batch *b, 
         return NONE;
     struct fl_str s = fl_get_str(b, col, row);
     struct lcache *c = &r->lc[lc];
-    size_t n = s.n > STR_MAX ? STR_MAX : s.n;
     for (int k = 0; k < 4; k++) {
         uint32_t id = c->sid[k];
-        if (id != NONE && id < r->n_str && r->str[id].len == n &&
-            memcmp(r->pool + r->str[id].off, s.p, n) == 0)
+        if (id != NONE && id < r->n_str && r->str[id].len == s.n &&
+            memcmp(r->pool + r->str[id].off, s.p, s.n) == 0)
             return id;
     }
-    uint32_t id = intern(r, s.p, n);
+    uint32_t id = intern(r, s.p, s.n);
     c->sid[c->next++ & 3] = id;
     return id;
 }
