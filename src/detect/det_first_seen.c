@@ -313,8 +313,10 @@ int fl__det_first_seen(struct det_ctx *c)
         rc = row_key(r, res, i, dc.ent, &key);
         if (rc == FL_OK && key.len > FL_FSEEN_KEY_MAX)
             rc = FL_ELIMIT;
-        if (rc == FL_OK && i == 0) /* one allocation: the first key's length + a margin each */
-            rc = fl_buf_reserve(&pool, FL_MIN(rows * (key.len + 8), (size_t)1 << 30));
+        /* one allocation (the first key's length + a margin, each) instead
+         * of doublings; if that much is refused, grow as needed */
+        if (rc == FL_OK && i == 0 && fl_buf_reserve(&pool, FL_MIN(rows * (key.len + 8), (size_t)1 << 30)) != FL_OK)
+            pool.err = 0;
         if (rc == FL_OK) {
             cv[i].h = fl__fseen_hash(key.p, key.len);
             cv[i].off = pool.len;
