@@ -640,6 +640,7 @@ struct sidecar {
     uint32_t *gmap;             /* string id -> global id of the cache's dictionary */
     /* cache bookkeeping */
     char *path;
+    uint64_t path_h;            /* hash of path (cache lookups) */
     int64_t size, mtime_ns, ino;
     int refs;
     uint64_t tick;
@@ -993,11 +994,12 @@ static int sidecar_get(struct fl__rollup_cache *c, const char *path, struct side
     if (stat(path, &st) != 0)
         return FL_ENOTFOUND;
     int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    uint64_t ph = fl_hash_bytes(path, strlen(path), 0);
     if (c) {
         pthread_mutex_lock(&c->mu);
         for (int i = 0; i < c->n; i++) {
             struct sidecar *s = c->e[i];
-            if (strcmp(s->path, path) != 0)
+            if (s->path_h != ph || strcmp(s->path, path) != 0)
                 continue;
             if (s->size == (int64_t)st.st_size && s->mtime_ns == mt && s->ino == (int64_t)st.st_ino) {
                 s->refs++;
@@ -1017,6 +1019,7 @@ static int sidecar_get(struct fl__rollup_cache *c, const char *path, struct side
     }
     struct sidecar *s;
     FL_TRY(load_sidecar(path, &st, &s));
+    s->path_h = ph;
     s->refs = -1; /* not cached: sidecar_put frees it */
     if (c && build_gmap(c, s) != FL_OK) {
         sidecar_free(s);
@@ -1166,8 +1169,10 @@ static int sidecar_path(const char *home, const char *part, const char *name, si
 
 /* The sidecar covering data file `abs` (absolute) if it is valid for it:
  * it names the file with its current size, and every other file it names
- * is in the same folder with its size. */
-static struct sidecar *find_cover(const char *home, const char *part, const char *abs)
+ * is in the same folder with its size.  Loaded through cache (may be NULL);
+ * release with sidecar_put(cache, ...). */
+static struct sidecar *find_cover(const char *home, const char *part, const char *abs,
+                                  struct fl__rollup_cache *cache)
 {
     const char *base = strrchr(abs, '/');
     base = base ? base + 1 : abs;
@@ -1189,7 +1194,7 @@ static struct sidecar *find_cover(const char *home, const char *part, const char
         if (k < 0 || (size_t)k >= sizeof p)
             continue;
         struct sidecar *s;
-        if (sidecar_get(NULL, p, &s) != FL_OK)
+        if (sidecar_get(cache, p, &s) != FL_OK)
             continue;
         bool names = false, ok = true;
         for (uint32_t i = 0; i < s->n_files && ok; i++) {
@@ -1205,7 +1210,7 @@ static struct sidecar *find_cover(const char *home, const char *part, const char
         if (names && ok)
             found = s;
         else
-            sidecar_put(NULL, s);
+            sidecar_put(cache, s);
     }
     closedir(d);
     return found;
@@ -1221,7 +1226,7 @@ int fl__rollup_compact(struct fl__job *j, int64_t run, const char *part, char *c
     int n_used = 0, rc = FL_OK;
     bool complete = used && r;
     for (int i = 0; complete && i < n_inputs; i++) {
-        struct sidecar *s = find_cover(j->home, part, inputs[i]);
+        struct sidecar *s = find_cover(j->home, part, inputs[i], NULL);
         if (!s) { /* no valid sidecar: read the file itself */
             if (add_file_rows(r, inputs[i]) != FL_OK)
                 complete = false;
@@ -1715,6 +1720,11 @@ static int list_want(void *ctx, const struct fl_dataset_file *f)
     return 0;
 }
 
+static int cmp_lfile(const void *a, const void *b)
+{
+    return strcmp(((const struct lfile *)a)->abs, ((const struct lfile *)b)->abs);
+}
+
 void fl__rollup_result_free(struct fl__rollup_result *r)
 {
     if (!r)
@@ -1821,6 +1831,8 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
     int rc = fl_dataset_list(home, list_want, &L, err);
     if (rc == FL_OK && L.rc)
         rc = L.rc;
+    if (rc == FL_OK && L.n > 1)
+        qsort(L.f, L.n, sizeof *L.f, cmp_lfile);
     /* the sidecars covering every wanted file */
     struct sidecar **sc = NULL;
     size_t n_sc = 0;
@@ -1844,15 +1856,8 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
         if (sidecar_path(home, L.f[i].part, base, bl, path, sizeof path) == FL_OK &&
             sidecar_get(cache, path, &s) != FL_OK)
             s = NULL;
-        if (!s) {
-            struct sidecar *t = find_cover(home, L.f[i].part, L.f[i].abs);
-            if (t) {
-                snprintf(path, sizeof path, "%s", t->path);
-                sidecar_put(NULL, t);
-                if (sidecar_get(cache, path, &s) != FL_OK)
-                    s = NULL;
-            }
-        }
+        if (!s)
+            s = find_cover(home, L.f[i].part, L.f[i].abs, cache);
         if (!s) {
             rc = FL_ENOTFOUND;
             break;
@@ -1863,19 +1868,18 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
             break;
         }
         /* every file it names must be a live file of the partition with
-         * its size, and not already covered */
+         * its size, and not already covered (looked up in the sorted list) */
         for (uint32_t k = 0; rc == FL_OK && k < s->n_files; k++) {
-            bool ok = false;
-            for (size_t m = 0; m < L.n && !ok; m++) {
-                const char *b2 = strrchr(L.f[m].abs, '/') + 1;
-                if (strcmp(L.f[m].part, L.f[i].part) == 0 && strlen(b2) == s->fname_len[k] &&
-                    memcmp(b2, s->fname[k], s->fname_len[k]) == 0 && L.f[m].bytes == s->fbytes[k] &&
-                    !L.f[m].covered) {
-                    L.f[m].covered = true;
-                    ok = true;
-                }
-            }
-            if (!ok)
+            char want[FL_PATH_MAX];
+            int w = snprintf(want, sizeof want, "%.*s%.*s", (int)(base - L.f[i].abs), L.f[i].abs,
+                             (int)s->fname_len[k], s->fname[k]);
+            struct lfile key = {.abs = want};
+            struct lfile *m = w > 0 && (size_t)w < sizeof want
+                                  ? bsearch(&key, L.f, L.n, sizeof *L.f, cmp_lfile)
+                                  : NULL;
+            if (m && m->bytes == s->fbytes[k] && !m->covered)
+                m->covered = true;
+            else
                 rc = FL_ENOTFOUND;
         }
         if (rc == FL_OK && !L.f[i].covered)

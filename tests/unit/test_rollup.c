@@ -214,4 +214,54 @@ TEST(damaged_sidecars_fall_back)
     sh("rm -rf '%s'", home);
 }
 
+/* Many files of one partition, one sidecar each: the panel covers them all
+ * (each named file looked up once), through a cache on repeated calls, and
+ * one file that changed size sends the whole range to SQL. */
+TEST(many_files)
+{
+    make_home();
+    enum { NF = 300 };
+    struct fl_batch *b = fl_batch_new(16);
+    struct fl__rollup *r = fl__rollup_new();
+    struct fl__rollup_cache *c = fl__rollup_cache_new(0);
+    ASSERT(b && r && c);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s/data/" PART "' && rm f1.parquet && for i in $(seq 1000 %d); do "
+             "head -c 100 /dev/zero > f$i.parquet; done", home, 999 + NF);
+    ASSERT(system(cmd) == 0);
+    for (int i = 0; i < NF; i++) {
+        char name[64], ip[32], *tmp = NULL, fin[1024];
+        snprintf(name, sizeof name, "f%d.parquet", 1000 + i);
+        int k = snprintf(ip, sizeof ip, "10.1.%d.%d", i / 250, i % 250);
+        fl__rollup_reset(r);
+        fl_batch_reset(b);
+        add_row(b, T0 + i, "ACCEPT", ip, (size_t)k, 1);
+        fl__rollup_add(r, b, NULL, b->n);
+        struct fl_error e;
+        ASSERT(fl__rollup_write_tmp(r, home, PART, name, 100, 1, &tmp, &e) == FL_OK && tmp);
+        ASSERT(fl__rollup_final(tmp, fin, sizeof fin) == FL_OK);
+        ASSERT(rename(tmp, fin) == 0);
+        fl_free(tmp);
+    }
+    struct fl__rollup_query q = {T0, T0 + 86400, NULL, NULL, "traffic", 0};
+    struct fl__rollup_result res;
+    struct fl_error e;
+    for (int round = 0; round < 3; round++) {
+        q.limit = round; /* not the cached reply */
+        ASSERT_EQ_INT(fl__rollup_panel(home, c, &q, &res, &e), FL_OK);
+        ASSERT_EQ_INT(res.n_rows, 1);
+        ASSERT_EQ_INT(res.cells[2].i, NF); /* bytes */
+        ASSERT_EQ_INT(res.cells[3].i, NF); /* flows */
+        fl__rollup_result_free(&res);
+    }
+    snprintf(cmd, sizeof cmd, "echo >> '%s/data/" PART "/f1200.parquet'", home);
+    ASSERT(system(cmd) == 0);
+    ASSERT_EQ_INT(fl__rollup_panel(home, c, &q, &res, &e), FL_ENOTFOUND);
+    fl__rollup_cache_free(c);
+    fl__rollup_free(r);
+    fl_batch_free(b);
+    sh("rm -rf '%s'", home);
+}
+
 UNIT_MAIN()
