@@ -2,8 +2,11 @@
 /*
  * query_fastagg.c - the packed-key hash aggregation: the path GROUP BY takes
  * when every key is a VARCHAR or integer-like expression and every aggregate
- * is count(*), count(x), sum(bigint), min/max(integer-like) without
- * DISTINCT (the top-talkers / denied-by-rule / egress-by-country shapes).
+ * is count(*), count(x), count_if(b), sum(bigint), min/max(integer-like or VARCHAR)
+ * without DISTINCT (the top-talkers / denied-by-rule / egress-by-country
+ * shapes, and the detection rules' CASE-keyed ones such as exfil-egress).
+ * Key expressions (CASE, arithmetic ...) are evaluated per row like any
+ * other; only their types matter.
  *
  * A group key is packed into fixed 16-byte fields, one per GROUP BY item:
  * a string of up to 15 bytes is stored inline (tag = length + 1, the bytes,
@@ -11,6 +14,13 @@
  * integer as (tag = its QT_* type, 8-byte value), NULL as tag 0.  Two
  * addresses thus make a 32-byte key compared word by word; no per-group
  * malloc (groups live in chunks carved from huge-page backed slabs).
+ *
+ * Aggregate states are 16 bytes (value, count); a VARCHAR min/max takes
+ * two: the current value as a packed 16-byte field (inline up to 15 bytes,
+ * else a copy in the thread's arena made when the value changes) and the
+ * count.  Its argument is packed like a key field while the row waits in
+ * the pending batch; a longer string makes the row aggregate at once (its
+ * bytes live in the scan batch).
  *
  * Both cores: each scan thread aggregates its rows into its own table,
  * radix-partitioned into NPART partitions by the top bits of the key hash;
@@ -75,6 +85,7 @@ struct fthread {
     uint64_t ph[PBATCH], pord[PBATCH];
     int64_t *pvals;     /* PBATCH * na */
     uint8_t *pnul;      /* PBATCH * na: 1 = NULL */
+    char *pstr;         /* PBATCH * na * FW: packed VARCHAR min/max args */
 };
 
 struct qfast {
@@ -83,6 +94,10 @@ struct qfast {
     int nk, na, nthr;
     bool merged;        /* fl__qfast_merge ran */
     uint8_t kind[256];  /* F_STR / F_INT per key */
+    uint8_t sagg[64];   /* 1: aggregate j is a VARCHAR min/max */
+    int soff[64];       /* state of aggregate j: struct fstate index */
+    int nst;            /* struct fstate per group */
+    bool has_sagg;
     size_t kw;          /* key bytes */
     size_t esz;         /* entry bytes: key, ordinal, states */
     struct fthread th[2];
@@ -118,6 +133,7 @@ bool fl__qfast_ok(const struct qsel *s)
         case AG_COUNT_STAR:
             break;
         case AG_COUNT:
+        case AG_COUNT_IF:
             if (!a->arg)
                 return false;
             break;
@@ -127,7 +143,8 @@ bool fl__qfast_ok(const struct qsel *s)
             break;
         case AG_MIN:
         case AG_MAX:
-            if (!a->arg || !int_like(a->arg->type) || a->type != a->arg->type)
+            if (!a->arg || !(int_like(a->arg->type) || a->arg->type == QT_STR) ||
+                a->type != a->arg->type)
                 return false;
             break;
         default:
@@ -151,14 +168,22 @@ int fl__qfast_new(struct qctx *q, struct qsel *s, int nthr, struct qfast **out)
     for (int k = 0; k < f->nk; k++)
         f->kind[k] = s->group[k]->type == QT_STR ? F_STR : F_INT;
     f->kw = (size_t)f->nk * FW;
-    f->esz = f->kw + 8 + sizeof(struct fstate) * (size_t)f->na;
+    for (int j = 0; j < f->na; j++) {
+        const struct qagg *a = &s->aggs[j];
+        f->sagg[j] = (a->fn == AG_MIN || a->fn == AG_MAX) && a->type == QT_STR;
+        f->has_sagg |= f->sagg[j];
+        f->soff[j] = f->nst;
+        f->nst += f->sagg[j] ? 2 : 1;
+    }
+    f->esz = f->kw + 8 + sizeof(struct fstate) * (size_t)f->nst;
     for (int t = 0; t < 2; t++) {
         struct fthread *th = &f->th[t];
         fl__qarena_init(&th->strs, &q->mem);
         th->pkeys = fl_malloc(PBATCH * f->kw);
         th->pvals = fl_malloc(PBATCH * sizeof(int64_t) * ((size_t)f->na + 1));
         th->pnul = fl_malloc(PBATCH * ((size_t)f->na + 1));
-        if (!th->pkeys || !th->pvals || !th->pnul) {
+        th->pstr = f->has_sagg ? fl_malloc(PBATCH * FW * (size_t)f->na) : NULL;
+        if (!th->pkeys || !th->pvals || !th->pnul || (f->has_sagg && !th->pstr)) {
             fl__qfast_free(f);
             return fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
         }
@@ -191,6 +216,7 @@ void fl__qfast_free(struct qfast *f)
         fl_free(th->pkeys);
         fl_free(th->pvals);
         fl_free(th->pnul);
+        fl_free(th->pstr);
     }
     fl_free(f);
 }
@@ -415,7 +441,7 @@ static char *find_or_make(struct qfast *f, struct fthread *th, struct fpart *pp,
         }
     }
     memcpy(ent + f->kw, &ord, 8);
-    memset(ent + f->kw + 8, 0, sizeof(struct fstate) * (size_t)f->na);
+    memset(ent + f->kw + 8, 0, sizeof(struct fstate) * (size_t)f->nst);
     pp->idx[j] = ((uint64_t)h32 << 32) | (uint64_t)(gid + 1);
     pp->n++;
     *made = true;
@@ -444,19 +470,72 @@ static inline int fold(struct qfast *f, int j, struct fstate *a, int64_t v, int6
         if (!a->n || v > a->v)
             a->v = v;
         break;
-    default: /* count(*), count(x) */
+    default: /* count(*), count(x), count_if(b) */
         break;
     }
     a->n += n;
     return FL_OK;
 }
 
-/* Fold one row's aggregate arguments (vals/nul, na each) into states. */
-static int apply(struct qfast *f, struct fstate *st, const int64_t *vals, const uint8_t *nul)
+/* The bytes and length of a packed VARCHAR field (tag != 0). */
+static inline const char *field_str(const char *p, uint32_t *n)
 {
-    for (int j = 0; j < f->na; j++)
-        if (!nul[j])
-            FL_TRY(fold(f, j, &st[j], vals[j], 1));
+    if ((uint8_t)p[0] == TAG_LONG) {
+        const char *s;
+        memcpy(n, p + 4, 4);
+        memcpy(&s, p + 8, sizeof s);
+        return s;
+    }
+    *n = (uint32_t)(uint8_t)p[0] - 1;
+    return p + 1;
+}
+
+/* Fold n values whose min or max is the packed field v into the VARCHAR
+ * min/max state at st (field, then count); a long winner is copied into
+ * th's arena.  Same order as fl__qval_cmp: bytes, then length. */
+static int fold_str(struct qfast *f, struct fthread *th, int j, struct fstate *st, const char *v,
+                    int64_t n)
+{
+    char *cur = (char *)st;
+    if (st[1].n) {
+        uint32_t an, bn;
+        const char *a = field_str(cur, &an), *b = field_str(v, &bn);
+        uint32_t m = an < bn ? an : bn;
+        int c = m ? memcmp(b, a, m) : 0;
+        if (!c)
+            c = (bn > an) - (bn < an);
+        if (f->s->aggs[j].fn == AG_MIN ? c >= 0 : c <= 0) {
+            st[1].n += n;
+            return FL_OK;
+        }
+    }
+    memcpy(cur, v, FW);
+    if ((uint8_t)v[0] == TAG_LONG) {
+        uint32_t len;
+        const char *src = field_str(v, &len);
+        char *c = fl__qarena_alloc(&th->strs, len);
+        if (!c)
+            return nomem(f);
+        memcpy(c, src, len);
+        memcpy(cur + 8, &c, sizeof c);
+    }
+    st[1].n += n;
+    return FL_OK;
+}
+
+/* Fold one row's aggregate arguments (vals/nul, na each; strs: na packed
+ * fields for VARCHAR min/max) into states. */
+static int apply(struct qfast *f, struct fthread *th, struct fstate *st, const int64_t *vals,
+                 const uint8_t *nul, const char *strs)
+{
+    for (int j = 0; j < f->na; j++) {
+        if (nul[j])
+            continue;
+        if (f->sagg[j])
+            FL_TRY(fold_str(f, th, j, &st[f->soff[j]], strs + (size_t)j * FW, 1));
+        else
+            FL_TRY(fold(f, j, &st[f->soff[j]], vals[j], 1));
+    }
     return FL_OK;
 }
 
@@ -485,8 +564,9 @@ static int flush(struct qfast *f, struct fthread *th)
                                  h, false, th->pord[i], &made);
         if (!ent)
             return nomem(f);
-        FL_TRY(apply(f, (struct fstate *)(ent + f->kw + 8), th->pvals + (size_t)i * (size_t)f->na,
-                     th->pnul + (size_t)i * (size_t)f->na));
+        FL_TRY(apply(f, th, (struct fstate *)(ent + f->kw + 8), th->pvals + (size_t)i * (size_t)f->na,
+                     th->pnul + (size_t)i * (size_t)f->na,
+                     th->pstr ? th->pstr + (size_t)i * (size_t)f->na * FW : NULL));
     }
     return FL_OK;
 }
@@ -530,6 +610,7 @@ int fl__qfast_add(struct qfast *f, int t, struct qeval *ev)
     }
     int64_t *vals = th->pvals + (size_t)i * (size_t)f->na;
     uint8_t *nul = th->pnul + (size_t)i * (size_t)f->na;
+    char *strs = th->pstr ? th->pstr + (size_t)i * (size_t)f->na * FW : NULL;
     for (int j = 0; j < f->na; j++) {
         const struct qagg *a = &s->aggs[j];
         if (a->fn == AG_COUNT_STAR) {
@@ -543,7 +624,24 @@ int fl__qfast_add(struct qfast *f, int t, struct qeval *ev)
         else
             FL_TRY(fl__qeval(ev, a->arg, &v));
         nul[j] = v.t == QT_NULL;
+        if (a->fn == AG_COUNT_IF) /* counts TRUE only */
+            nul[j] = !(v.t == QT_BOOL && v.i);
         vals[j] = v.i;
+        if (f->sagg[j] && v.t != QT_NULL) {
+            if (v.t != QT_STR)
+                return fl__qerr(f->q, a->arg->pos, FL_EINTERNAL, "min/max argument of an unexpected type");
+            char *p = strs + (size_t)j * FW;
+            memset(p, 0, FW);
+            if (v.n < 16) {
+                p[0] = (char)(v.n + 1);
+                memcpy(p + 1, v.s, v.n);
+            } else {
+                p[0] = (char)TAG_LONG;
+                memcpy(p + 4, &v.n, 4);
+                memcpy(p + 8, &v.s, sizeof v.s);
+                has_long = true; /* aggregate now: the bytes live in the batch */
+            }
+        }
     }
     uint64_t h = key_hash(f, key);
     uint64_t ord = th->ord++;
@@ -556,12 +654,14 @@ int fl__qfast_add(struct qfast *f, int t, struct qeval *ev)
             key = th->pkeys;
             memmove(th->pvals, vals, sizeof *vals * (size_t)f->na);
             memmove(th->pnul, nul, (size_t)f->na);
+            if (strs)
+                memmove(th->pstr, strs, (size_t)f->na * FW);
         }
         bool made;
         char *ent = find_or_make(f, th, &th->part[h >> (64 - NPART_BITS)], key, h, true, ord, &made);
         if (!ent)
             return nomem(f);
-        return apply(f, (struct fstate *)(ent + f->kw + 8), th->pvals, th->pnul);
+        return apply(f, th, (struct fstate *)(ent + f->kw + 8), th->pvals, th->pnul, th->pstr);
     }
     const struct fpart *pp = &th->part[h >> (64 - NPART_BITS)];
     if (pp->idxcap)
@@ -601,9 +701,15 @@ static int merge_part(struct qfast *f, int p, struct fthread *alloc)
             return nomem(f);
         struct fstate *a = (struct fstate *)(de + f->kw + 8);
         const struct fstate *b = (const struct fstate *)(se + f->kw + 8);
-        for (int j = 0; j < f->na; j++)
-            if (b[j].n)
-                FL_TRY(fold(f, j, &a[j], b[j].v, b[j].n));
+        for (int j = 0; j < f->na; j++) {
+            int o = f->soff[j];
+            if (f->sagg[j]) {
+                if (b[o + 1].n)
+                    FL_TRY(fold_str(f, alloc, j, &a[o], (const char *)&b[o], b[o + 1].n));
+            } else if (b[o].n) {
+                FL_TRY(fold(f, j, &a[o], b[o].v, b[o].n));
+            }
+        }
     }
     return FL_OK;
 }
@@ -673,12 +779,18 @@ static void decode_row(const struct qfast *f, const char *ent, struct qval *row)
         const struct qagg *a = &f->s->aggs[j];
         struct qval *v = &row[f->nk + j];
         *v = QV_NULL;
-        if (a->fn == AG_COUNT_STAR || a->fn == AG_COUNT) {
+        const struct fstate *sj = &st[f->soff[j]];
+        if (a->fn == AG_COUNT_STAR || a->fn == AG_COUNT || a->fn == AG_COUNT_IF) {
             v->t = QT_INT;
-            v->i = st[j].n;
-        } else if (st[j].n) {
+            v->i = sj->n;
+        } else if (f->sagg[j]) {
+            if (sj[1].n) {
+                v->t = QT_STR;
+                v->s = field_str((const char *)sj, &v->n);
+            }
+        } else if (sj->n) {
             v->t = a->type;
-            v->i = st[j].v;
+            v->i = sj->v;
         }
     }
 }
