@@ -66,6 +66,12 @@ check_eq silent_last_seen "$(grep ',eni-silent,' <<<"$SIL" | cut -d, -f5)" "$((T
 "$FL" health --from $FROM --to $TO --now $NOW --silent 4h --format json >"$FL_TMP/h4.json"
 S4=$(tab "$FL_TMP/h4.json" silent | cut -d, -f3)
 check "silent_4h_no_plant" bash -c "! grep -qx eni-silent <<<'$S4'"
+"$FL" health --from $FROM --to $TO --now $NOW --silent 30m --format json >"$FL_TMP/h30.json"
+S30=$(tab "$FL_TMP/h30.json" silent)
+check_eq silent_30m_vs_query "$S30" \
+  "$(sqlcsv "SELECT cloud, account, coalesce(interface_id, resource_id) AS i, count(*), max(start), $TO - max(start) FROM flows WHERE $W AND coalesce(interface_id, resource_id) IS NOT NULL GROUP BY 1, 2, 3 HAVING max(start) < $((TO - 1800)) ORDER BY 1, 2, 3")"
+check "silent_30m_has_plant" grep -q ',eni-silent,' <<<"$S30"
+check_eq silent_30m_fact "$(fact "$FL_TMP/h30.json" silent_after_s)" 1800
 
 # newest data per source and its delay against --now
 check_eq newest_vs_query "$(tab "$FL_TMP/h.json" newest)" \

@@ -69,7 +69,8 @@ check_eq before_window "$(fact "$FL_TMP/b.json" before_accept),$(fact "$FL_TMP/b
 V --match 'srcaddr=10.1.1.40 dstport=22' --after '2026-11-20 03:00:00' --window 30m --format json >"$FL_TMP/t.json"
 check_eq after_text_time "$(fact "$FL_TMP/t.json" after),$(fact "$FL_TMP/t.json" before_accept)" "$TC,3"
 # the other port of the same source is untouched by the change
-V --match 'srcaddr=10.1.1.40 dstport=443' --after $TC >/dev/null; check_eq other_port_rc "$?" 1
+V --match 'srcaddr=10.1.1.40 dstport=443' --after $TC --format json >"$FL_TMP/op.json"; check_eq other_port_rc "$?" 1
+check_eq other_port_verdict "$(fact "$FL_TMP/op.json" verdict),$(fact "$FL_TMP/op.json" before_accept),$(fact "$FL_TMP/op.json" after_accept),$(fact "$FL_TMP/op.json" after_reject)" "unchanged,18,18,0"
 
 # --explain prints the condition built from parsed values
 check_eq explain "$(V --match 'dstaddr=10.2.0.7 dstport=22 action=REJECT' --explain)" "\"dstaddr\" = '10.2.0.7' AND \"dstport\" = 22 AND \"action\" = 'REJECT'"
