@@ -642,10 +642,20 @@ int fl__qexec(struct qctx *q, struct qsel *s, struct qrows *out)
         size_t from = (size_t)s->offset, n = proj.nrows > from ? proj.nrows - from : 0;
         if (s->limit >= 0 && (size_t)s->limit < n)
             n = (size_t)s->limit;
-        for (size_t i = 0; i < n && rc == FL_OK; i++)
-            rc = (i + 1) % FL_QDEADLINE_EVERY == 0 && fl__qdeadline(q) != FL_OK
-                     ? FL_ETIMEOUT
-                     : fl__qrows_add(out, proj.v + (from + i) * w, q->err);
+        if (from == 0 && n == proj.nrows && proj.ncols == out->ncols && out->nrows == 0 &&
+            out->mem == proj.mem) {
+            /* every projected row, no hidden column: hand the rows (and their
+             * strings) over instead of copying them (a large result was
+             * otherwise materialised twice) */
+            fl__qrows_free(out);
+            *out = proj;
+            fl__qrows_init(&proj, s->nproj, &q->mem);
+        } else {
+            for (size_t i = 0; i < n && rc == FL_OK; i++)
+                rc = (i + 1) % FL_QDEADLINE_EVERY == 0 && fl__qdeadline(q) != FL_OK
+                         ? FL_ETIMEOUT
+                         : fl__qrows_add(out, proj.v + (from + i) * w, q->err);
+        }
     }
     heap_free(&r);
     fl_free(r.prow);
