@@ -638,6 +638,7 @@ struct sidecar {
     uint32_t n_tot;
     const struct dhost *tot;    /* per-host totals over all hours */
     uint32_t *gmap;             /* string id -> global id of the cache's dictionary */
+    uint64_t gmap_gen;          /* the dictionary generation gmap belongs to */
     /* cache bookkeeping */
     char *path;
     uint64_t path_h;            /* hash of path (cache lookups) */
@@ -821,12 +822,17 @@ static int load_sidecar(const char *path, const struct stat *st, struct sidecar 
 /* The cache keeps loaded sidecars and one dictionary of every string they
  * hold: each sidecar maps its string ids to global ids once, when loaded,
  * so a panel aggregates by integer id (dense arrays for the hosts) without
- * hashing a string per row.  The dictionary only grows; its strings live in
- * chunks that never move.  Loads take the write lock, panels the read lock
- * for the whole aggregation. */
+ * hashing a string per row.  The dictionary grows until it would pass half
+ * the cache's cap (at least DICT_MIN): then it starts again empty under a
+ * new generation, and every sidecar's map is rebuilt when next used (a
+ * panel holding a map of an older generation answers FL_ENOTFOUND: SQL).
+ * Its strings live in chunks that never move while a generation lasts.
+ * Loads take the write lock, panels the read lock for the whole
+ * aggregation. */
 #define CACHE_ENTRIES 8192
 #define GDICT_CAP (32u << 20)
 #define CHUNK (1u << 20)
+#define DICT_MIN (8ULL << 20)
 struct gstr {
     const char *p;
     uint32_t n;
@@ -861,6 +867,7 @@ struct fl__rollup_cache {
     char **chunks;
     uint32_t n_chunks, cap_chunks;
     size_t chunk_used;
+    uint64_t gen;               /* dictionary generation */
 };
 
 struct fl__rollup_cache *fl__rollup_cache_new(uint64_t cap)
@@ -877,6 +884,7 @@ struct fl__rollup_cache *fl__rollup_cache_new(uint64_t cap)
     pthread_rwlock_init(&c->gl, NULL);
     c->cap = cap ? cap : (512ULL << 20);
     c->chunk_used = CHUNK;
+    c->gen = 1;
     return c;
 }
 
@@ -949,24 +957,86 @@ static uint32_t gd_intern(struct fl__rollup_cache *c, const char *p, uint32_t n)
     return c->n_g - 1;
 }
 
-/* Map a freshly loaded sidecar's strings to global ids. */
+/* Bytes held by the dictionary (write or read lock held). */
+static uint64_t gd_bytes(const struct fl__rollup_cache *c)
+{
+    return (uint64_t)c->n_chunks * CHUNK + (uint64_t)c->cap_g * sizeof *c->g +
+           (uint64_t)c->gslot_n * sizeof *c->gslot;
+}
+
+/* An upper bound of gd_bytes after n_new strings of pool bytes in all were
+ * added (the arrays' doublings and the chunks' unused tails included). */
+static uint64_t gd_bytes_after(const struct fl__rollup_cache *c, uint64_t n_new, uint64_t pool)
+{
+    uint64_t n = c->n_g + n_new, cg = c->cap_g, ns = c->gslot_n ? c->gslot_n : 4096;
+    while (cg < n)
+        cg = cg ? cg * 2 : 256;
+    while ((n + 1) * 2 >= ns)
+        ns *= 2;
+    uint64_t chunks = c->n_chunks + pool / (CHUNK - STR_MAX) + 1;
+    return chunks * CHUNK + cg * sizeof *c->g + ns * sizeof *c->gslot;
+}
+
+/* Start the dictionary again, empty, under a new generation (write lock). */
+static void gd_reset(struct fl__rollup_cache *c)
+{
+    for (uint32_t i = 0; i < c->n_chunks; i++)
+        fl_free(c->chunks[i]);
+    c->n_chunks = 0;
+    c->chunk_used = CHUNK;
+    fl_free(c->g);
+    c->g = NULL;
+    c->n_g = c->cap_g = 0;
+    fl_free(c->gslot);
+    c->gslot = NULL;
+    c->gslot_n = 0;
+    c->gen++;
+}
+
+uint64_t fl__rollup_cache_dict_bytes(struct fl__rollup_cache *c)
+{
+    pthread_rwlock_rdlock(&c->gl);
+    uint64_t n = gd_bytes(c);
+    pthread_rwlock_unlock(&c->gl);
+    return n;
+}
+
+/* The dictionary's byte budget. */
+static uint64_t gd_budget(const struct fl__rollup_cache *c)
+{
+    return FL_MAX(c->cap / 2, DICT_MIN);
+}
+
+/* Map a sidecar's strings to global ids of the current generation (a new
+ * sidecar, or a cached one whose map is older than the dictionary). */
 static int build_gmap(struct fl__rollup_cache *c, struct sidecar *s)
 {
-    s->gmap = fl_malloc(((size_t)s->n_str + 1) * sizeof *s->gmap);
-    if (!s->gmap)
+    pthread_rwlock_rdlock(&c->gl);
+    bool current = s->gmap_gen == c->gen;
+    pthread_rwlock_unlock(&c->gl);
+    if (current)
+        return FL_OK;
+    if (!s->gmap && !(s->gmap = fl_malloc(((size_t)s->n_str + 1) * sizeof *s->gmap)))
         return FL_ENOMEM;
     int rc = FL_OK;
     pthread_rwlock_wrlock(&c->gl);
-    for (uint32_t i = 0; i < s->n_str; i++)
-        if ((s->gmap[i] = gd_intern(c, s->pool + s->off[i], s->off[i + 1] - s->off[i])) == NONE) {
-            rc = FL_ELIMIT;
-            break;
-        }
-    pthread_rwlock_unlock(&c->gl);
-    if (rc != FL_OK) {
-        fl_free(s->gmap);
-        s->gmap = NULL;
+    if (s->gmap_gen == c->gen && s->gmap_gen) {
+        pthread_rwlock_unlock(&c->gl);
+        return FL_OK; /* rebuilt by another thread meanwhile */
     }
+    /* room for its strings, else a new generation; one sidecar that
+     * cannot fit alone is answered by SQL */
+    uint64_t pool = s->off[s->n_str];
+    if (gd_bytes_after(c, s->n_str, pool) > gd_budget(c)) {
+        gd_reset(c);
+        if (gd_bytes_after(c, s->n_str, pool) > gd_budget(c))
+            rc = FL_ELIMIT;
+    }
+    for (uint32_t i = 0; rc == FL_OK && i < s->n_str; i++)
+        if ((s->gmap[i] = gd_intern(c, s->pool + s->off[i], s->off[i + 1] - s->off[i])) == NONE)
+            rc = FL_ELIMIT;
+    s->gmap_gen = rc == FL_OK ? c->gen : 0;
+    pthread_rwlock_unlock(&c->gl);
     return rc;
 }
 
@@ -986,7 +1056,10 @@ static void cache_trim(struct fl__rollup_cache *c, uint64_t need)
     }
 }
 
-/* Get a sidecar (from the cache when its file is unchanged); release with put. */
+static void sidecar_put(struct fl__rollup_cache *c, struct sidecar *s);
+
+/* Get a sidecar (from the cache when its file is unchanged; its string map
+ * of the cache's current dictionary); release with put. */
 static int sidecar_get(struct fl__rollup_cache *c, const char *path, struct sidecar **out)
 {
     *out = NULL;
@@ -1005,6 +1078,10 @@ static int sidecar_get(struct fl__rollup_cache *c, const char *path, struct side
                 s->refs++;
                 s->tick = ++c->tick;
                 pthread_mutex_unlock(&c->mu);
+                if (build_gmap(c, s) != FL_OK) { /* no-op unless the dictionary restarted */
+                    sidecar_put(c, s);
+                    return FL_ENOTFOUND;
+                }
                 *out = s;
                 return FL_OK;
             }
@@ -1904,9 +1981,11 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
     if (hit)
         goto done;
     uint32_t empty = NONE;
+    uint64_t gen = 0;
     if (rc == FL_OK) { /* the empty string's global id (coalesce(x, '')) */
         pthread_rwlock_wrlock(&cache->gl);
         empty = gd_intern(cache, "", 0);
+        gen = cache->gen;
         pthread_rwlock_unlock(&cache->gl);
         if (empty == NONE)
             rc = FL_ENOTFOUND;
@@ -1915,6 +1994,10 @@ int fl__rollup_panel(const char *home, struct fl__rollup_cache *cache,
     if (rc == FL_OK) {
         pthread_rwlock_rdlock(&cache->gl);
         locked = true;
+        /* the dictionary restarted since a map was built: SQL answers */
+        for (size_t i = 0; rc == FL_OK && i < n_sc; i++)
+            if (sc[i]->gmap_gen != gen || cache->gen != gen)
+                rc = FL_ENOTFOUND;
     }
     if (rc == FL_OK && p == P_TOP)
         rc = top_hosts(&v, sc, n_sc, h0, h1, q->limit);

@@ -70,6 +70,9 @@ struct fl__rollup_cache;
 /* Loaded sidecars kept across requests (cap in bytes; 0 = 512 MiB). */
 struct fl__rollup_cache *fl__rollup_cache_new(uint64_t cap);
 void fl__rollup_cache_free(struct fl__rollup_cache *c);
+/* Bytes held by the cache's string dictionary (bounded by max(cap / 2,
+ * 8 MiB): past it the dictionary starts again). */
+uint64_t fl__rollup_cache_dict_bytes(struct fl__rollup_cache *c);
 
 /* Load the sidecars of every data file into the cache (a server calls it
  * at start in a thread, so the first panel calls do not pay for it);

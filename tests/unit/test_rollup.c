@@ -264,4 +264,73 @@ TEST(many_files)
     sh("rm -rf '%s'", home);
 }
 
+/* The cache's string dictionary stays under its budget however many
+ * distinct addresses the sidecars hold: past it, it starts again and a
+ * panel that straddled the restart falls back to SQL; answers stay right. */
+TEST(dictionary_bounded)
+{
+    make_home();
+    enum { NDAYS = 10, NHOST = 30000 };
+    struct fl_batch *b = fl_batch_new(NHOST);
+    struct fl__rollup *r = fl__rollup_new();
+    ASSERT(b && r);
+    for (int d = 0; d < NDAYS; d++) {
+        char part[200], cmd[1400], name[] = "f.parquet", ip[32], *tmp = NULL, fin[1024];
+        snprintf(part, sizeof part, "cloud=aws/account=111122223333/region=eu-west-1/date=2026-11-%02d", 10 + d);
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/data/%s' && head -c 100 /dev/zero > '%s/data/%s/f.parquet'",
+                 home, part, home, part);
+        ASSERT(system(cmd) == 0);
+        fl__rollup_reset(r);
+        fl_batch_reset(b);
+        for (int i = 0; i < NHOST; i++) {
+            int k = snprintf(ip, sizeof ip, "10.%d.%d.%d", d, i / 250, i % 250);
+            add_row(b, T0 - (10 - d) * 86400LL + 60, "ACCEPT", ip, (size_t)k, i == 77 ? 1000000 + d : 1);
+        }
+        fl__rollup_add(r, b, NULL, b->n);
+        struct fl_error e;
+        ASSERT(fl__rollup_write_tmp(r, home, part, name, 100, NHOST, &tmp, &e) == FL_OK && tmp);
+        ASSERT(fl__rollup_final(tmp, fin, sizeof fin) == FL_OK);
+        ASSERT(rename(tmp, fin) == 0);
+        fl_free(tmp);
+    }
+    struct fl__rollup_cache *small = fl__rollup_cache_new(1), *big = fl__rollup_cache_new(0);
+    ASSERT(small && big);
+    struct fl__rollup_result res;
+    struct fl_error e;
+    struct fl__rollup_query all = {T0 - 10 * 86400LL, T0, NULL, NULL, "top-talkers", 3};
+    uint64_t most = 0;
+    for (int round = 0; round < 3; round++) {
+        /* every day alone answers from rollups, right */
+        for (int d = 0; d < NDAYS; d++) {
+            struct fl__rollup_query q = {T0 - (10 - d) * 86400LL, T0 - (9 - d) * 86400LL, NULL, NULL,
+                                         "top-talkers", 2};
+            ASSERT_EQ_INT(fl__rollup_panel(home, small, &q, &res, &e), FL_OK);
+            ASSERT_EQ_INT(res.n_rows, 2);
+            char want[32];
+            int k = snprintf(want, sizeof want, "10.%d.0.77", d);
+            ASSERT_EQ_MEM(res.cells[0].s.p, res.cells[0].s.n, want, (size_t)k);
+            ASSERT_EQ_INT(res.cells[1].i, 1000000 + d);
+            fl__rollup_result_free(&res);
+            { uint64_t db = fl__rollup_cache_dict_bytes(small); if (db > most) most = db; }
+        }
+        /* all days at once do not fit the small dictionary: SQL */
+        ASSERT_EQ_INT(fl__rollup_panel(home, small, &all, &res, &e), FL_ENOTFOUND);
+        { uint64_t db = fl__rollup_cache_dict_bytes(small); if (db > most) most = db; }
+    }
+    if (most > (8u << 20))
+        UNIT_FAIL("dictionary reached %llu bytes", (unsigned long long)most);
+    /* a roomy cache answers the whole range */
+    ASSERT_EQ_INT(fl__rollup_panel(home, big, &all, &res, &e), FL_OK);
+    ASSERT_EQ_INT(res.n_rows, 3);
+    ASSERT_EQ_MEM(res.cells[0].s.p, res.cells[0].s.n, "10.9.0.77", 9);
+    ASSERT_EQ_INT(res.cells[1].i, 1000009);
+    fl__rollup_result_free(&res);
+    ASSERT(fl__rollup_cache_dict_bytes(big) > (8u << 20));
+    fl__rollup_cache_free(small);
+    fl__rollup_cache_free(big);
+    fl__rollup_free(r);
+    fl_batch_free(b);
+    sh("rm -rf '%s'", home);
+}
+
 UNIT_MAIN()
