@@ -1088,9 +1088,9 @@ static int sidecar_get(struct fl__rollup_cache *c, const char *path, struct side
             if (s->refs == 0) { /* stale: forget it */
                 c->bytes -= s->n;
                 sidecar_free(s);
-                c->e[i] = c->e[--c->n];
+                c->e[i--] = c->e[--c->n];
             }
-            break;
+            /* a stale entry still in use may sit before the fresh one */
         }
         pthread_mutex_unlock(&c->mu);
     }
@@ -1773,7 +1773,9 @@ static int list_want(void *ctx, const struct fl_dataset_file *f)
         return 0;
     if (L->n == L->cap) {
         size_t nc = L->cap ? L->cap * 2 : 64;
-        struct lfile *nf = nc > 1000000 ? NULL : fl_realloc(L->f, nc * sizeof *nf);
+        if (nc > 1000000)
+            return L->rc = FL_ENOTFOUND; /* too many files for rollups: SQL */
+        struct lfile *nf = fl_realloc(L->f, nc * sizeof *nf);
         if (!nf)
             return L->rc = FL_ENOMEM;
         L->f = nf;
