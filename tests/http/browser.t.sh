@@ -16,9 +16,7 @@
 # Screenshots: $FL_OUT/dashboard.png and $FL_OUT/dashboard-hostile.png.
 # Bounded: every server and node run has a timeout and is killed in a trap.
 . "$FL_ROOT/tests/lib.sh"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
-trap cleanup EXIT
+. "$FL_ROOT/tests/http/server.sh"
 
 if [ ! -x /usr/bin/chromium ] || [ ! -d "$FL_ROOT/node_modules/playwright-core" ]; then
   fail setup "chromium or playwright-core missing (make deps)"; exit 0
@@ -28,18 +26,6 @@ if [ ! -f "$FL_BUILD/assets/vendor/echarts.min.js" ]; then
 fi
 OUT=${FL_OUT:-$FL_TMP}
 
-start_server() { # OUTFILE ARGS... -> PORT
-  local out=$1; shift
-  timeout 300 "$FL" serve --listen 127.0.0.1:0 "$@" >"$out" 2>&1 &
-  PIDS+=($!)
-  PORT=
-  for _ in $(seq 1 200); do
-    PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$out")
-    [ -n "$PORT" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
 browse() { # MODE URL SHOT
   (cd "$FL_ROOT" && timeout 200 node tests/http/browser.mjs "$@") &
   local p=$!; PIDS+=($p); wait $p

@@ -17,9 +17,7 @@
 # steps decide some.  Also: from/to keep the findings whose
 # [first_seen, last_seen] meets the range; bad parameters get 400.
 . "$FL_ROOT/tests/lib.sh"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
-trap cleanup EXIT
+. "$FL_ROOT/tests/http/server.sh"
 
 export FLOWSIFT_HOME=$FL_TMP/home
 "$FL" generate --records 3000 --seed 7 --incidents admin,scan,bruteforce,exfil --out "$FL_TMP/in.log" >/dev/null 2>&1
@@ -28,16 +26,8 @@ export FLOWSIFT_HOME=$FL_TMP/home
 "$FL" detect --rules "$FL_ROOT/rules" --from 2026-11-20 --to 2026-11-21 >/dev/null 2>&1
 "$FL" detect --rules "$FL_ROOT/tests/data/http/scope_rules" --from 2026-11-20 --to 2026-11-21 >/dev/null 2>&1
 
-timeout 120 "$FL" serve --listen 127.0.0.1:0 --assets "$FL_ROOT/assets" >"$FL_TMP/s.out" 2>&1 &
-PIDS+=($!)
-PORT=
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$FL_TMP/s.out")
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-[ -n "$PORT" ] || fail start "$(cat "$FL_TMP/s.out")"
-export B=http://127.0.0.1:$PORT
+start_server "$FL_TMP/s.out" --assets "$FL_ROOT/assets" || fail start "$(cat "$FL_TMP/s.out")"
+export B
 
 node - <<'JS' >"$FL_TMP/oracle.out" 2>&1
 const { execFileSync } = require('child_process');

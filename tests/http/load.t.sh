@@ -7,9 +7,7 @@
 # 127.0.0.1 only.  Checks: requests were served, no socket error, no
 # non-2xx reply, and the server still answers correctly afterwards.
 . "$FL_ROOT/tests/lib.sh"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
-trap cleanup EXIT
+. "$FL_ROOT/tests/http/server.sh"
 if ! command -v wrk >/dev/null; then
   fail wrk_installed "wrk is missing (run tools/deps.sh)"
   exit 0
@@ -17,14 +15,7 @@ fi
 H=$FL_TMP/home
 "$FL" generate --records 20000 --seed 9 --out "$FL_TMP/in.log" >/dev/null 2>&1
 FLOWSIFT_HOME=$H "$FL" ingest "$FL_TMP/in.log" >/dev/null 2>&1 || fail ingest "ingest failed"
-timeout 120 "$FL" serve --listen 127.0.0.1:0 --home "$H" >"$FL_TMP/s.out" 2>&1 &
-PIDS+=($!)
-PORT=
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$FL_TMP/s.out"); [ -n "$PORT" ] && break; sleep 0.05
-done
-[ -n "$PORT" ] || { fail start "$(cat "$FL_TMP/s.out")"; exit 0; }
-B=http://127.0.0.1:$PORT
+start_server "$FL_TMP/s.out" --home "$H" || { fail start "$(cat "$FL_TMP/s.out")"; exit 0; }
 cat >"$FL_TMP/panels.lua" <<'EOF'
 local paths = {}
 local n = 0

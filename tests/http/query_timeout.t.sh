@@ -15,9 +15,7 @@
 # serve --query-timeout, and the server answers the next calls.  In the
 # sanitizer build the same runs check for leaks and races on early exit.
 . "$FL_ROOT/tests/lib.sh"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
-trap cleanup EXIT
+. "$FL_ROOT/tests/http/server.sh"
 
 H=$FL_TMP/home
 export FLOWSIFT_HOME=$H
@@ -85,20 +83,8 @@ timed badval "$FL" query --timeout 5x "SELECT 1"
 if [ "$RC" = 2 ] && grep -q -- "--timeout: bad duration '5x'" "$FL_TMP/badval.err"; then pass bad_duration; else fail bad_duration "rc=$RC $(cat "$FL_TMP/badval.err")"; fi
 
 # ---- the console endpoint -----------------------------------------------------
-start_server() {
-  local out=$1; shift
-  timeout 120 "$FL" serve --listen 127.0.0.1:0 --assets "$FL_ROOT/assets" "$@" >"$out" 2>&1 &
-  PIDS+=($!)
-  PORT=
-  for _ in $(seq 1 100); do
-    PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$out")
-    [ -n "$PORT" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
 code() { local u=$1; shift; curl -s -m 30 -o "$FL_TMP/body" -D "$FL_TMP/hdr" -w '%{http_code}' "$@" "$u"; }
-start_server "$FL_TMP/s1.out" --query-timeout 200ms || fail start "$(cat "$FL_TMP/s1.out")"
+start_server "$FL_TMP/s1.out" --assets "$FL_ROOT/assets" --query-timeout 200ms || fail start "$(cat "$FL_TMP/s1.out")"
 B=http://127.0.0.1:$PORT
 t0=$(ms)
 c=$(code "$B/api/query" -X POST --data-binary "$QD")

@@ -14,9 +14,7 @@
 # sidecars live outside data/ (DuckDB over data/ and `flowsift ddl` see only
 # flows); GET /api/health equals `flowsift health --format json`.
 . "$FL_ROOT/tests/lib.sh"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
-trap cleanup EXIT
+. "$FL_ROOT/tests/http/server.sh"
 H=$FL_TMP/home
 export FLOWSIFT_HOME=$H
 T0=1795132800 # 2026-11-20 00:00 UTC
@@ -39,19 +37,7 @@ NDATA=$(find "$H/data" -name '*.parquet' | wc -l)
 check_eq sidecar_per_file "$NROLL" "$NDATA"
 check_eq no_sidecar_in_data "$(find "$H/data" -name '*.roll*' | wc -l)" 0
 
-start_server() {
-  local out=$1; shift
-  timeout 300 "$FL" serve --listen 127.0.0.1:0 --home "$H" "$@" >"$out" 2>&1 &
-  PIDS+=($!)
-  PORT=
-  for _ in $(seq 1 100); do
-    PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$out")
-    [ -n "$PORT" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-FLOWSIFT_NOW=1795300000 start_server "$FL_TMP/s.out" || fail start "$(cat "$FL_TMP/s.out")"
+FLOWSIFT_NOW=1795300000 start_server "$FL_TMP/s.out" --home "$H" || fail start "$(cat "$FL_TMP/s.out")"
 B=http://127.0.0.1:$PORT
 get() { curl -s -m 60 -D "$FL_TMP/hdr" "$B$1"; }
 src() { tr -d '\r' <"$FL_TMP/hdr" | sed -n 's/^X-Flowsift-Source: //Ip'; }

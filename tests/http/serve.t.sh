@@ -9,29 +9,14 @@
 # token, missing/wrong bearer gets 401; hostile strings come back
 # JSON-escaped; /api/query refuses non-SELECT; CSP + nosniff headers.
 . "$FL_ROOT/tests/lib.sh"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
-trap cleanup EXIT
+. "$FL_ROOT/tests/http/server.sh"
 
 H=$FL_TMP/home
 "$FL" generate --records 3000 --seed 7 --incidents admin,scan --out "$FL_TMP/in.log" >/dev/null 2>&1
 FLOWSIFT_HOME=$H "$FL" ingest "$FL_TMP/in.log" >/dev/null 2>&1 || fail ingest "ingest failed"
 FLOWSIFT_HOME=$H "$FL" detect --rules "$FL_ROOT/rules" --from 2026-11-20 --to 2026-11-21 >/dev/null 2>&1
 
-# start_server OUTFILE ARGS... -> sets PORT
-start_server() {
-  local out=$1; shift
-  timeout 120 "$FL" serve --listen 127.0.0.1:0 --assets "$FL_ROOT/assets" "$@" >"$out" 2>&1 &
-  PIDS+=($!)
-  PORT=
-  for _ in $(seq 1 100); do
-    PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$out")
-    [ -n "$PORT" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-start_server "$FL_TMP/s1.out" --home "$H" || fail start "$(cat "$FL_TMP/s1.out")"
+start_server "$FL_TMP/s1.out" --assets "$FL_ROOT/assets" --home "$H" || fail start "$(cat "$FL_TMP/s1.out")"
 B=http://127.0.0.1:$PORT
 
 # code URL [curl args] -> prints the HTTP status, body in $FL_TMP/body, headers in $FL_TMP/hdr
@@ -141,7 +126,7 @@ printf '%s\n' \
  >"$FL_TMP/hostile.ndjson"
 "$MK" "$FL_TMP/hostile" "$FL_TMP/hostile.ndjson" >"$FL_TMP/mk.log" 2>&1 || fail mkdataset "$(cat "$FL_TMP/mk.log")"
 TOK=abcdefghijklmnop0123456789
-start_server "$FL_TMP/s2.out" --home "$FL_TMP/hostile" --token "$TOK" || fail start_token "$(cat "$FL_TMP/s2.out")"
+start_server "$FL_TMP/s2.out" --assets "$FL_ROOT/assets" --home "$FL_TMP/hostile" --token "$TOK" || fail start_token "$(cat "$FL_TMP/s2.out")"
 B2=http://127.0.0.1:$PORT
 check_eq token_missing "$(code "$B2/api/denied-by-rule")" 401
 check_eq token_wrong "$(code "$B2/api/denied-by-rule" -H "Authorization: Bearer ${TOK}x")" 401
@@ -152,7 +137,7 @@ check hostile_json_parses node -e 'const j=JSON.parse(require("fs").readFileSync
 check_eq token_static_ok "$(code "$B2/")" 200
 
 # --token generate: random, printed once, stored 0600 in the home, enforced
-start_server "$FL_TMP/s3.out" --home "$FL_TMP/gen" --token generate || fail start_gen "$(cat "$FL_TMP/s3.out")"
+start_server "$FL_TMP/s3.out" --assets "$FL_ROOT/assets" --home "$FL_TMP/gen" --token generate || fail start_gen "$(cat "$FL_TMP/s3.out")"
 GT=$(sed -n 's/^token: \([0-9a-f]*\) .*/\1/p' "$FL_TMP/s3.out")
 check_eq gen_token_len "${#GT}" 64
 check_eq gen_token_stored "$(cat "$FL_TMP/gen/serve.token" 2>/dev/null)" "$GT"
