@@ -754,10 +754,10 @@ size_t fl_query_cell_format(const struct fl_qcell *c, char *buf, size_t cap)
     return fl__qval_format(&v, buf, cap);
 }
 
-int fl_query_parse_size(const char *s, uint64_t *out)
+/* "123unit": the decimal number v and the unit text u[0..un) after it
+ * (possibly empty).  FL_EINVAL without digits or past 2^64. */
+static int number_unit(const char *s, uint64_t *v_out, const char **u, size_t *un)
 {
-    if (!s || !*s)
-        return FL_EINVAL;
     size_t n = strlen(s), k = 0;
     uint64_t v = 0;
     while (k < n && s[k] >= '0' && s[k] <= '9') {
@@ -768,8 +768,20 @@ int fl_query_parse_size(const char *s, uint64_t *out)
     }
     if (k == 0)
         return FL_EINVAL;
-    const char *u = s + k;
-    size_t un = n - k;
+    *v_out = v;
+    *u = s + k;
+    *un = n - k;
+    return FL_OK;
+}
+
+int fl_query_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || !*s)
+        return FL_EINVAL;
+    uint64_t v;
+    const char *u;
+    size_t un;
+    FL_TRY(number_unit(s, &v, &u, &un));
     uint64_t mul = 1;
     if (un == 0 || fl_str_ieq(u, un, "B", 1))
         mul = 1;
@@ -797,18 +809,10 @@ int fl_query_parse_timeout(const char *s, uint64_t *ms)
         *ms = 0;
         return FL_OK;
     }
-    size_t n = strlen(s), k = 0;
-    uint64_t v = 0;
-    while (k < n && s[k] >= '0' && s[k] <= '9') {
-        if (v > (UINT64_MAX - 9) / 10)
-            return FL_EINVAL;
-        v = v * 10 + (uint64_t)(s[k] - '0');
-        k++;
-    }
-    if (k == 0)
-        return FL_EINVAL;
-    const char *u = s + k;
-    size_t un = n - k;
+    uint64_t v;
+    const char *u;
+    size_t un;
+    FL_TRY(number_unit(s, &v, &u, &un));
     uint64_t mul;
     if (fl_str_ieq(u, un, "ms", 2))
         mul = 1;
