@@ -228,16 +228,23 @@ static enum MHD_Result send_rollup(struct MHD_Connection *c, const struct fl__ro
     return rc;
 }
 
+/* The options of every query the server runs: one thread (requests run in
+ * parallel), the memory budget and time limit of `serve`. */
+static void query_opts(const struct fl_http *h, struct fl_query_opts *qo)
+{
+    memset(qo, 0, sizeof *qo);
+    qo->home = h->home[0] ? h->home : NULL;
+    qo->memory = h->o.query_memory ? h->o.query_memory : (256ULL << 20);
+    qo->threads = 1;
+    uint64_t tmo = h->o.query_timeout_ms;
+    qo->timeout_ms = tmo == 0 ? 10000 : tmo == FL_HTTP_NO_TIMEOUT ? 0 : tmo;
+    qo->timeout_hint = "serve --query-timeout";
+}
+
 static enum MHD_Result run_sql(struct fl_http *h, struct MHD_Connection *c, const char *sql)
 {
     struct fl_query_opts qo;
-    memset(&qo, 0, sizeof qo);
-    qo.home = h->home[0] ? h->home : NULL;
-    qo.memory = h->o.query_memory ? h->o.query_memory : (256ULL << 20);
-    qo.threads = 1;
-    uint64_t tmo = h->o.query_timeout_ms;
-    qo.timeout_ms = tmo == 0 ? 10000 : tmo == FL_HTTP_NO_TIMEOUT ? 0 : tmo;
-    qo.timeout_hint = "serve --query-timeout";
+    query_opts(h, &qo);
     fl_query_result *r = NULL;
     struct fl_error err;
     memset(&err, 0, sizeof err);
@@ -535,13 +542,7 @@ static int scope_resolve(struct fl_http *h, struct fscope *sc, int64_t *ids, siz
         fl_buf_add(&sql, fv.in[kind].p, fv.in[kind].len);
         fl_buf_puts(&sql, ") GROUP BY 1");
         struct fl_query_opts qo;
-        memset(&qo, 0, sizeof qo);
-        qo.home = h->home[0] ? h->home : NULL;
-        qo.memory = h->o.query_memory ? h->o.query_memory : (256ULL << 20);
-        qo.threads = 1;
-        uint64_t tmo = h->o.query_timeout_ms;
-        qo.timeout_ms = tmo == 0 ? 10000 : tmo == FL_HTTP_NO_TIMEOUT ? 0 : tmo;
-        qo.timeout_hint = "serve --query-timeout";
+        query_opts(h, &qo);
         fl_query_result *r = NULL;
         rc = sql.err ? fl_error_set(err, FL_ELIMIT, "findings filter: too many values")
                      : fl_query_run(fl_buf_cstr(&sql), &qo, &r, err);
