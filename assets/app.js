@@ -66,7 +66,8 @@ async function api(path, opts) {
 
 // A result {columns, rows} as a table; numeric columns right-aligned and
 // formatted; `fmt` maps a column name to a formatter.
-function fillTable(table, res, fmt) {
+// max: show at most that many rows, then one "N more" row.
+function fillTable(table, res, fmt, max) {
   table.replaceChildren();
   const hr = document.createElement('tr');
   for (const c of res.columns) hr.appendChild(el('th', c));
@@ -79,7 +80,8 @@ function fillTable(table, res, fmt) {
     table.appendChild(tr);
     return;
   }
-  for (const row of res.rows) {
+  const shown = max && res.rows.length > max ? res.rows.slice(0, max) : res.rows;
+  for (const row of shown) {
     const tr = document.createElement('tr');
     row.forEach((v, i) => {
       const f = fmt && fmt[res.columns[i]];
@@ -87,6 +89,13 @@ function fillTable(table, res, fmt) {
       if (typeof v === 'number') td.className = 'num';
       tr.appendChild(td);
     });
+    table.appendChild(tr);
+  }
+  if (shown.length < res.rows.length) {
+    const tr = document.createElement('tr');
+    const td = el('td', `${fmtInt(res.rows.length - shown.length)} more (flowsift health lists all)`, 'empty more');
+    td.colSpan = res.columns.length;
+    tr.appendChild(td);
     table.appendChild(tr);
   }
 }
@@ -300,13 +309,14 @@ function fmtDuration(s) {
   return s + 's';
 }
 
+const SILENT_ROWS = 25; // silent interfaces shown (a generated or broken fleet has thousands)
 // Pipeline health (GET /api/health, the `flowsift health` report): the range
 // of the filters; the server ignores cloud/account for this panel.
 async function panelHealth(q) {
   const j = await api('/api/health?' + q);
   const t = { newest_end: isoTime, last_seen: isoTime, delay_s: fmtDuration, silent_for_s: fmtDuration };
   fillTable($('#health-newest'), j.newest, t);
-  fillTable($('#health-silent'), j.silent, t);
+  fillTable($('#health-silent'), j.silent, t, SILENT_ROWS);
   fillTable($('#health-log-status'), j.log_status);
   fillTable($('#health-rejects'), j.rejects);
 }
