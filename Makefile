@@ -7,10 +7,11 @@
 CC ?= cc
 PKGS := libisal zlib libzstd snappy libmaxminddb sqlite3 yaml-0.1 libmicrohttpd libcurl libpcre2-8 yajl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libcurl and libmicrohttpd are not linked but loaded when used (the first
-# webhook, `serve`): their TLS/Kerberos/LDAP dependencies cost every command
-# ~25 ms at start (src/detect/sinks.c, src/http/http_mhd.h).
-NOLINK := libcurl libmicrohttpd
+# libcurl, libmicrohttpd and snappy are not linked but loaded when used (the
+# first webhook, `serve`, a snappy page): their dependencies (TLS/Kerberos/
+# LDAP, libstdc++) cost every command ~25 ms and ~5 ms at start
+# (src/common/dl.c).
+NOLINK := libcurl libmicrohttpd snappy
 PKG_LIBS := $(shell pkg-config --libs $(filter-out $(NOLINK),$(PKGS)) 2>/dev/null)
 
 OPT ?= -O2

@@ -60,6 +60,24 @@ int fl_buf_printf(struct fl_buf *b, const char *fmt, ...)
 /* NUL-terminate (not counted in len) and return p. */
 const char *fl_buf_cstr(struct fl_buf *b);
 
+/* ---- libraries bound at run time (dl.c) ---------------------------------- */
+/* A library loaded on first use: `fns` points at a struct of exactly n
+ * function pointers, in the order of `names` (declare both from one X-macro
+ * list so they cannot drift apart).  fl_dl_load() binds them once
+ * (thread-safe); FL_OK, or FL_EIO naming the library and its Debian package. */
+struct fl_dl {
+    const char *soname;            /* "libcurl.so.4" */
+    const char *package;           /* "libcurl4" */
+    const char *const *names;      /* "curl_easy_init", ... */
+    size_t n;
+    void *fns;
+    int state;                     /* 0 not tried, 1 bound, -1 failed */
+    char why[300];
+};
+#define FL_DL_CHECK(table, names) \
+    _Static_assert(sizeof(table) == FL_ARRAY_LEN(names) * sizeof(void (*)(void)), #table " and " #names " differ")
+int fl_dl_load(struct fl_dl *d, struct fl_error *err);
+
 /* ---- hashing ------------------------------------------------------------ */
 static inline uint64_t fl_hash64(uint64_t x)
 {

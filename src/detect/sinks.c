@@ -14,10 +14,8 @@
  * query.  The header still gives the types; the calls go through `cu`.
  */
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -114,47 +112,23 @@ static size_t discard(void *p, size_t s, size_t n, void *u)
     return s * n;
 }
 
-/* The libcurl entry points a webhook uses, resolved once. */
+/* The libcurl entry points a webhook uses, bound on first use (not linked:
+ * src/common/dl.c). */
+#define CU_FNS(X)                                                                                  \
+    X(easy_init) X(easy_setopt) X(easy_perform) X(easy_getinfo) X(easy_cleanup) X(easy_strerror)   \
+    X(slist_append) X(slist_free_all)
 static struct {
-    CURL *(*easy_init)(void);
-    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-    CURLcode (*easy_perform)(CURL *);
-    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-    void (*easy_cleanup)(CURL *);
-    const char *(*easy_strerror)(CURLcode);
-    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-    void (*slist_free_all)(struct curl_slist *);
+#define CU_PTR(f) __typeof__(curl_##f) *f;
+    CU_FNS(CU_PTR)
+#undef CU_PTR
 } cu;
-static pthread_once_t cu_once = PTHREAD_ONCE_INIT;
-static char cu_err[256]; /* why loading failed ("" = loaded) */
-
-static void cu_load(void)
-{
-    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char *e = dlerror();
-        snprintf(cu_err, sizeof cu_err, "cannot load libcurl (libcurl4): %s", e ? e : "?");
-        return;
-    }
-#define CU_SYM(f)                                                                    \
-    do {                                                                             \
-        void *sym = dlsym(h, "curl_" #f);                                            \
-        if (!sym) {                                                                  \
-            snprintf(cu_err, sizeof cu_err, "libcurl lacks curl_%s", #f);            \
-            return;                                                                  \
-        }                                                                            \
-        memcpy(&cu.f, &sym, sizeof sym);                                             \
-    } while (0)
-    CU_SYM(easy_init);
-    CU_SYM(easy_setopt);
-    CU_SYM(easy_perform);
-    CU_SYM(easy_getinfo);
-    CU_SYM(easy_cleanup);
-    CU_SYM(easy_strerror);
-    CU_SYM(slist_append);
-    CU_SYM(slist_free_all);
-#undef CU_SYM
-}
+static const char *const cu_names[] = {
+#define CU_NAME(f) "curl_" #f,
+    CU_FNS(CU_NAME)
+#undef CU_NAME
+};
+FL_DL_CHECK(cu, cu_names);
+static struct fl_dl cu_lib = {"libcurl.so.4", "libcurl4", cu_names, FL_ARRAY_LEN(cu_names), &cu, 0, ""};
 
 static int webhook_send(const struct fl_sink *s, const struct fl_finding *f, struct fl_error *err)
 {
@@ -178,10 +152,9 @@ static int webhook_send(const struct fl_sink *s, const struct fl_finding *f, str
         fl_buf_free(&body);
         return fl_error_set(err, rc, "webhook body: %s", fl_strerror(rc));
     }
-    pthread_once(&cu_once, cu_load);
-    if (cu_err[0]) {
+    if (fl_dl_load(&cu_lib, NULL) != FL_OK) {
         fl_buf_free(&body);
-        return fl_error_set(err, FL_EIO, "webhook %s: %s", s->url, cu_err);
+        return fl_error_set(err, FL_EIO, "webhook %s: %s", s->url, cu_lib.why);
     }
     CURL *h = cu.easy_init();
     if (!h) {

@@ -15,16 +15,14 @@
 
 #include "fl/fl_common.h"
 
+#define FL__MHD_FNS(X)                                                                             \
+    X(start_daemon) X(stop_daemon) X(get_daemon_info) X(lookup_connection_value)                   \
+    X(create_response_from_buffer) X(add_response_header) X(queue_response) X(destroy_response)    \
+    X(http_unescape)
 struct fl__mhd_api {
-    __typeof__(MHD_start_daemon) *start_daemon;
-    __typeof__(MHD_stop_daemon) *stop_daemon;
-    __typeof__(MHD_get_daemon_info) *get_daemon_info;
-    __typeof__(MHD_lookup_connection_value) *lookup_connection_value;
-    __typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
-    __typeof__(MHD_add_response_header) *add_response_header;
-    __typeof__(MHD_queue_response) *queue_response;
-    __typeof__(MHD_destroy_response) *destroy_response;
-    __typeof__(MHD_http_unescape) *http_unescape;
+#define FL__MHD_PTR(f) __typeof__(MHD_##f) *f;
+    FL__MHD_FNS(FL__MHD_PTR)
+#undef FL__MHD_PTR
 };
 extern struct fl__mhd_api fl__mhd;
 

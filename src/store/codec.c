@@ -3,7 +3,9 @@
  * codec.c - Parquet page compression (Compression.md): ZSTD frames
  * (libzstd), raw SNAPPY blocks (snappy-c.h), GZIP as one RFC 1952 member
  * (zlib, windowBits 15+16) and UNCOMPRESSED.  One fl__codec keeps the zstd
- * and zlib contexts so that pages reuse them instead of allocating.
+ * and zlib contexts so that pages reuse them instead of allocating.  snappy
+ * is bound on first use, not linked (its libstdc++ costs every command's
+ * start ~5 ms: src/common/dl.c).
  * Decompression always produces exactly the size the page header states,
  * or FL_ECORRUPT.
  */
@@ -12,6 +14,21 @@
 #include <zstd.h>
 
 #include "store_int.h"
+
+#define SNAPPY_FNS(X) X(compress) X(uncompress) X(uncompressed_length) X(max_compressed_length) \
+    X(validate_compressed_buffer)
+static struct {
+#define SNAPPY_PTR(f) __typeof__(snappy_##f) *f;
+    SNAPPY_FNS(SNAPPY_PTR)
+#undef SNAPPY_PTR
+} sn;
+static const char *const sn_names[] = {
+#define SNAPPY_NAME(f) "snappy_" #f,
+    SNAPPY_FNS(SNAPPY_NAME)
+#undef SNAPPY_NAME
+};
+FL_DL_CHECK(sn, sn_names);
+static struct fl_dl sn_lib = {"libsnappy.so.1", "libsnappy1v5", sn_names, FL_ARRAY_LEN(sn_names), &sn, 0, ""};
 
 struct fl__codec {
     ZSTD_CCtx *zc;
@@ -73,10 +90,11 @@ int fl__codec_compress(struct fl__codec *c, int codec, int level, const void *sr
         return FL_OK;
     }
     case FL_CODEC_SNAPPY: {
-        size_t cap = snappy_max_compressed_length(n);
+        FL_TRY(fl_dl_load(&sn_lib, NULL));
+        size_t cap = sn.max_compressed_length(n);
         FL_TRY(fl_buf_reserve(out, cap));
         size_t olen = cap;
-        if (snappy_compress(src, n, out->p, &olen) != SNAPPY_OK)
+        if (sn.compress(src, n, out->p, &olen) != SNAPPY_OK)
             return FL_EINTERNAL;
         out->len = olen;
         return FL_OK;
@@ -121,8 +139,9 @@ int fl__codec_check_size(int codec, const void *src, size_t n, size_t dst_n)
         return FL_OK;
     }
     case FL_CODEC_SNAPPY: {
+        FL_TRY(fl_dl_load(&sn_lib, NULL));
         size_t ulen;
-        if (snappy_uncompressed_length(src, n, &ulen) != SNAPPY_OK || ulen != dst_n)
+        if (sn.uncompressed_length(src, n, &ulen) != SNAPPY_OK || ulen != dst_n)
             return FL_ECORRUPT;
         return FL_OK;
     }
@@ -159,13 +178,14 @@ int fl__codec_decompress(struct fl__codec *c, int codec, const void *src, size_t
         return FL_OK;
     }
     case FL_CODEC_SNAPPY: {
+        FL_TRY(fl_dl_load(&sn_lib, NULL));
         size_t ulen;
-        if (snappy_uncompressed_length(src, n, &ulen) != SNAPPY_OK || ulen != dst_n)
+        if (sn.uncompressed_length(src, n, &ulen) != SNAPPY_OK || ulen != dst_n)
             return FL_ECORRUPT;
-        if (snappy_validate_compressed_buffer(src, n) != SNAPPY_OK)
+        if (sn.validate_compressed_buffer(src, n) != SNAPPY_OK)
             return FL_ECORRUPT;
         size_t olen = dst_n;
-        if (snappy_uncompress(src, n, dst, &olen) != SNAPPY_OK || olen != dst_n)
+        if (sn.uncompress(src, n, dst, &olen) != SNAPPY_OK || olen != dst_n)
             return FL_ECORRUPT;
         return FL_OK;
     }

@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# startup.t.sh - what every command pays at start.  libcurl and
-# libmicrohttpd are loaded when used (a webhook, `serve`), not linked: their
-# TLS / Kerberos / LDAP dependencies cost each start ~25 ms (Makefile,
-# src/http/http_mhd.h).  Checks the binary does not link them (nor what they
-# pull in) and that the commands using them still load them (the webhook and
-# serve paths themselves are tested in detect/sinks and http/*).
+# startup.t.sh - what every command pays at start.  libcurl, libmicrohttpd
+# and snappy are loaded when used (a webhook, `serve`, a snappy page), not
+# linked: their TLS / Kerberos / LDAP and libstdc++ dependencies cost each
+# start ~25 ms and ~5 ms (Makefile, src/common/dl.c).  Checks the binary does
+# not link them (nor what they pull in) and that the commands using them
+# still load them (the webhook and serve paths themselves are tested in
+# detect/sinks and http/*, snappy pages in store/parquet_oracle).
 . "$FL_ROOT/tests/lib.sh"
 libs=$(ldd "$FL" 2>&1)
-for l in libcurl libmicrohttpd libgnutls libssl libkrb5 libldap; do
+for l in libcurl libmicrohttpd libgnutls libssl libkrb5 libldap libsnappy libstdc++; do
   if grep -q "$l" <<<"$libs"; then fail "not-linked-$l" "$(grep "$l" <<<"$libs")"; else pass "not-linked-$l"; fi
 done
 # the binary still runs every command that does not need them
 check version "$FL" --version
+# a snappy dataset: the writer and the reader load snappy when a page needs it
+mkdir -p "$FL_TMP/sn"
+printf 'storage:\n  codec: snappy\ngeo: {enabled: false}\n' >"$FL_TMP/sn/flowsift.yaml"
+"$FL" generate -q --records 500 --seed 3 --out "$FL_TMP/sn.log" >/dev/null 2>&1
+check snappy-ingest "$FL" ingest --home "$FL_TMP/sn" --quiet "$FL_TMP/sn.log"
+check_eq snappy-read "$("$FL" query --home "$FL_TMP/sn" --format csv 'SELECT count(*) FROM flows' | tail -1)" 500
+f=$(find "$FL_TMP/sn/data" -name '*.parquet' | head -1)
+check_eq snappy-pages "$(node "$FL_ROOT/tests/tools/duck.mjs" "SELECT DISTINCT compression FROM parquet_metadata('$f')" | tail -n +2)" SNAPPY
 # serve loads libmicrohttpd at start and listens (loopback, port 0 = any
 # free port)
 mkdir -p "$FL_TMP/home"
