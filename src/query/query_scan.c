@@ -89,9 +89,11 @@ static char *unescape(struct qctx *q, const char *s, size_t n, size_t *outn)
 
 int fl__qparse_date(const char *s, size_t n, int64_t *days);
 
-/* Apply one "key=value" folder name to the partition values. */
-static int apply_kv(struct qctx *q, const char *name, struct qval *part)
+/* Apply one "key=value" folder name to the partition values; *which is the
+ * P_ key it set (P_DATE also sets P_DAY), or -1. */
+static int apply_kv(struct qctx *q, const char *name, struct qval *part, int *which)
 {
+    *which = -1;
     const char *eq = strchr(name, '=');
     if (!eq)
         return FL_OK;
@@ -112,6 +114,7 @@ static int apply_kv(struct qctx *q, const char *name, struct qval *part)
         p = P_HOUR;
     if (p < 0)
         return FL_OK;
+    *which = p;
     if (isnull) {
         part[p] = QV_NULL;
         return FL_OK;
@@ -151,7 +154,64 @@ static int apply_kv(struct qctx *q, const char *name, struct qval *part)
     return FL_OK;
 }
 
-static int walk(struct qctx *q, struct flist *fl, const char *dir, const struct qval *part, int depth)
+/*
+ * Pruning while walking (a real run; EXPLAIN walks everything to count what
+ * it skips): a WHERE conjunct on partition columns only is evaluated as soon
+ * as the folders above have given every column it reads, and a folder where
+ * it is not TRUE is not opened.  Below a day's folder there is one folder
+ * per hour or the files, so a one-day query over 30 days opens 1 date folder
+ * of 30 instead of all of them.  The per-file check after the walk stays:
+ * it decides for the files of folders this could not judge.
+ */
+struct wprune {
+    struct qnode **conj; /* the partition-only conjuncts */
+    unsigned *mask;      /* the P_ keys each one reads */
+    int n;
+    struct qeval *ev;    /* evaluates over row */
+    struct qval *row;    /* ev->row: the scan's row (partition slots set here) */
+};
+
+static int part_key(int slot)
+{
+    for (int p = 0; p < 6; p++)
+        if (part_slot(p) == slot)
+            return p;
+    return -1;
+}
+
+static unsigned part_mask(const struct qnode *n)
+{
+    if (!n)
+        return 0;
+    unsigned m = 0;
+    if (n->kind == N_SLOT && part_key(n->slot) >= 0)
+        m |= 1u << part_key(n->slot);
+    for (int i = 0; i < n->nargs; i++)
+        m |= part_mask(n->a[i]);
+    return m;
+}
+
+/* Is a folder whose keys `known` give `part` (the last one `which`) out? */
+static int dir_pruned(struct wprune *wp, const struct qval *part, unsigned known, int which, bool *out)
+{
+    *out = false;
+    for (int k = 0; k < wp->n && !*out; k++) {
+        unsigned m = wp->mask[k];
+        if (!(m & (1u << which)) || (m & ~known))
+            continue;
+        for (int p = 0; p < 6; p++)
+            wp->row[part_slot(p)] = part[p];
+        fl__qarena_reset(&wp->ev->tmp);
+        int ok = fl__qeval_pred(wp->ev, wp->conj[k]);
+        if (ok < 0)
+            return ok;
+        *out = !ok;
+    }
+    return FL_OK;
+}
+
+static int walk(struct qctx *q, struct flist *fl, const char *dir, const struct qval *part, unsigned known,
+                struct wprune *wp, int depth)
 {
     if (depth > 12)
         return FL_OK;
@@ -217,9 +277,16 @@ static int walk(struct qctx *q, struct flist *fl, const char *dir, const struct 
         if (is_dir) {
             struct qval p2[6];
             memcpy(p2, part, sizeof p2);
-            rc = apply_kv(q, name, p2);
-            if (rc == FL_OK)
-                rc = walk(q, fl, path, p2, depth + 1);
+            int which;
+            rc = apply_kv(q, name, p2, &which);
+            unsigned k2 = known;
+            if (which >= 0)
+                k2 |= 1u << which | (which == P_DATE ? 1u << P_DAY : 0);
+            bool out = false;
+            if (rc == FL_OK && wp && which >= 0)
+                rc = dir_pruned(wp, p2, k2, which, &out);
+            if (rc == FL_OK && !out)
+                rc = walk(q, fl, path, p2, k2, wp, depth + 1);
         } else if (is_file) {
             if (ln < 8 || strcmp(name + ln - 8, ".parquet") != 0)
                 continue;
@@ -467,7 +534,7 @@ struct worker {
     struct qctx *q;
     const struct dcol *dc;
     int ndc;
-    bool dc_all;  /* the dictionary filters are the whole WHERE */
+    bool dc_all;  /* the dictionary filters and the partition pruning are the whole WHERE */
     struct qsel *s;
     struct flist *fl;
     const struct witem *items;
@@ -748,15 +815,35 @@ int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn,
     if (!root)
         return fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
     snprintf(root, hl, "%s/data", q->home);
-    int rc = walk(q, &fl, root, part0, 0);
+    struct qnode *conj[128];
+    int nconj = split_and(s->where, conj, 128, 0);
+    struct qval *row = fl_calloc((size_t)QSCAN_NCOLS, sizeof *row);
+    if (!row)
+        return fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
+    for (int i = 0; i < QSCAN_NCOLS; i++)
+        row[i] = QV_NULL;
+    struct qeval *ev = evs[0];
+    ev->row = row;
+    /* a conjunct on partition columns only is constant in a file and was
+     * TRUE for every file the pruning keeps: no row evaluates it */
+    struct qnode *pconj[128];
+    unsigned pmask[128];
+    int npart = 0;
+    for (int k = 0; k < nconj; k++)
+        if (part_only(conj[k]) == 1) {
+            pconj[npart] = conj[k];
+            pmask[npart++] = part_mask(conj[k]);
+        }
+    struct wprune wp = {pconj, pmask, npart, ev, row};
+    int rc = walk(q, &fl, root, part0, 0, fn && npart ? &wp : NULL, 0);
     if (rc == FL_ENOTFOUND) {
         rc = FL_OK; /* no dataset yet: an empty table */
     } else if (rc < 0) {
+        ev->row = NULL;
+        fl_free(row);
         fl_free(fl.v);
         return fl__qerr(q, s->table_pos, rc, "cannot list the dataset under %s: %s", root, fl_strerror(rc));
     }
-    struct qnode *conj[128];
-    int nconj = split_and(s->where, conj, 128, 0);
     /* the columns to read: file columns only */
     int cols[FL_NCOLS];
     int ncols = 0;
@@ -767,17 +854,10 @@ int fl__qscan_mt(struct qctx *q, struct qsel *s, struct qeval **evs, qrow_fn fn,
     struct dcol dc[MAXDC];
     int ndone = 0;
     int ndc = q->generic_agg ? 0 : plan_dict_cols(conj, nconj, dc, &ndone);
-    bool dc_all = ndc > 0 && ndone == nconj && nconj < 128;
-    struct qval *row = fl_calloc((size_t)QSCAN_NCOLS, sizeof *row);
+    bool dc_all = s->where && ndone + npart == nconj && nconj < 128;
     struct witem *items = NULL;
     size_t nitems = 0, capitems = 0;
     uint64_t total_rows = 0;
-    if (!row) {
-        fl_free(fl.v);
-        return fl__qerr(q, s->pos, FL_ENOMEM, "out of memory");
-    }
-    struct qeval *ev = evs[0];
-    ev->row = row;
     const char *last_dir = NULL;
     bool last_skip = false;
     /* 1. partitions, 2. row groups (footers only): the work list */
