@@ -73,8 +73,6 @@ int fl__qrows_add(struct qrows *r, const struct qval *row, struct fl_error *err)
 }
 
 /* ---- subqueries ------------------------------------------------------------------- */
-static int val_qsort_cmp(const void *a, const void *b) { return fl__qval_cmp(a, b); }
-
 static int run_sub(struct qctx *q, struct qnode *n)
 {
     struct qrows rows;
@@ -123,7 +121,7 @@ static int run_sub(struct qctx *q, struct qnode *n)
             }
             v[s->n++] = x;
         }
-        qsort(v, s->n, sizeof *v, val_qsort_cmp);
+        qsort(v, s->n, sizeof *v, fl__qval_qsort_cmp);
         s->v = v;
         n->aux = s;
     }

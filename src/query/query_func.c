@@ -1022,11 +1022,15 @@ static int to_str(struct qeval *ev, struct qval *v, uint32_t pos)
     return FL_OK;
 }
 
+static int in_set(const struct qnode *n, const struct qinset *s, const struct qval *x, struct qval *out);
+
 /* Set membership: the IN list, evaluated left to right (SQL NULL rules). */
 static int in_list(struct qeval *ev, const struct qnode *n, struct qval *out)
 {
     struct qval x;
     FL_TRY(fl__qeval(ev, n->a[0], &x));
+    if (n->aux) /* a long constant list: fl__qinlist_compile */
+        return in_set(n, n->aux, &x, out);
     if (x.t == QT_NULL) {
         *out = QV_NULL;
         return FL_OK;
@@ -1048,26 +1052,22 @@ static int in_list(struct qeval *ev, const struct qnode *n, struct qval *out)
     return FL_OK;
 }
 
-/* IN (SELECT ...): the subquery result is a sorted value array in aux. */
-static int in_sub(struct qeval *ev, const struct qnode *n, struct qval *out)
+/* x IN s for a sorted set (SQL NULL rules: an empty subquery is FALSE even
+ * for a NULL x; a NULL in the set makes a miss NULL). */
+static int in_set(const struct qnode *n, const struct qinset *s, const struct qval *x, struct qval *out)
 {
-    struct qval x;
-    FL_TRY(fl__qeval(ev, n->a[0], &x));
-    const struct qinset *s = n->aux;
-    if (!s)
-        return fl__qerr(ev->q, n->pos, FL_EINTERNAL, "subquery not run");
     if (s->n == 0 && !s->has_null) {
         *out = mkint(n->neg, QT_BOOL);
         return FL_OK;
     }
-    if (x.t == QT_NULL) {
+    if (x->t == QT_NULL) {
         *out = QV_NULL;
         return FL_OK;
     }
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = fl__qval_cmp(&s->v[mid], &x);
+        int c = fl__qval_cmp(&s->v[mid], x);
         if (c == 0) {
             *out = mkint(!n->neg, QT_BOOL);
             return FL_OK;
@@ -1078,6 +1078,53 @@ static int in_sub(struct qeval *ev, const struct qnode *n, struct qval *out)
             hi = mid;
     }
     *out = s->has_null ? QV_NULL : mkint(n->neg, QT_BOOL);
+    return FL_OK;
+}
+
+/* IN (SELECT ...): the subquery result is a sorted value array in aux. */
+static int in_sub(struct qeval *ev, const struct qnode *n, struct qval *out)
+{
+    struct qval x;
+    FL_TRY(fl__qeval(ev, n->a[0], &x));
+    if (!n->aux)
+        return fl__qerr(ev->q, n->pos, FL_EINTERNAL, "subquery not run");
+    return in_set(n, n->aux, &x, out);
+}
+
+int fl__qval_qsort_cmp(const void *a, const void *b) { return fl__qval_cmp(a, b); }
+
+int fl__qinlist_compile(struct qctx *q, struct qnode *n)
+{
+    if (n->kind != N_INLIST || n->nargs - 1 < 8)
+        return FL_OK;
+    /* one type, no doubles: then fl__qval_cmp orders the values the way the
+     * value-by-value comparison would match them (NaN has no place) */
+    int t = QT_NULL;
+    for (int i = 1; i < n->nargs; i++) {
+        const struct qnode *a = n->a[i];
+        if (!a->is_const)
+            return FL_OK;
+        if (a->lit.t == QT_NULL)
+            continue;
+        if (a->lit.t == QT_DBL || (t != QT_NULL && a->lit.t != t))
+            return FL_OK;
+        t = a->lit.t;
+    }
+    struct qinset *s = fl__qarena_alloc(&q->ast, sizeof *s);
+    struct qval *v = s ? fl__qarena_alloc(&q->ast, sizeof *v * (size_t)n->nargs) : NULL;
+    if (!v)
+        return fl__qerr(q, n->pos, FL_ENOMEM, "out of memory");
+    s->n = 0;
+    s->has_null = false;
+    for (int i = 1; i < n->nargs; i++) {
+        if (n->a[i]->lit.t == QT_NULL)
+            s->has_null = true;
+        else
+            v[s->n++] = n->a[i]->lit;
+    }
+    qsort(v, s->n, sizeof *v, fl__qval_qsort_cmp);
+    s->v = v;
+    n->aux = s;
     return FL_OK;
 }
 

@@ -310,12 +310,18 @@ int fl__qcast(struct qeval *ev, const struct qval *v, int t, struct qval *out, b
               uint32_t pos);
 const char *fl__qtype_name(int t);
 
-/* The result of IN (SELECT ...), kept in the node's aux. */
+/* The result of IN (SELECT ...), or a long constant IN list, kept in the
+ * node's aux. */
 struct qinset {
     size_t n;
     struct qval *v; /* sorted, no NULLs */
     bool has_null;
 };
+/* At resolve time: turn a constant IN list of one type and at least 8 values
+ * into a sorted qinset (per row: a binary search, not one compare per value). */
+int fl__qinlist_compile(struct qctx *q, struct qnode *n);
+/* fl__qval_cmp for qsort over struct qval. */
+int fl__qval_qsort_cmp(const void *a, const void *b);
 
 /* query_agg.c */
 struct qgroups;

@@ -400,7 +400,7 @@ static int resolve_expr(struct rctx *r, struct qnode *n)
         for (int i = 1; i < n->nargs; i++)
             FL_TRY(check_cmp(q, a[0], a[i], a[i]->pos));
         n->type = QT_BOOL;
-        return FL_OK;
+        return fl__qinlist_compile(q, n);
     case N_LIKE:
         for (int i = 0; i < n->nargs; i++)
             if (a[i]->type != QT_STR && a[i]->type != QT_NULL)
