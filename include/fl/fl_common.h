@@ -87,5 +87,10 @@ int fl_mkdirs(const char *path, struct fl_error *err);
 int fl_parse_i64(const char *s, size_t n, int64_t *out);
 /* Unsigned 64-bit variant. */
 int fl_parse_u64(const char *s, size_t n, uint64_t *out);
+/* A duration "N[unit]" in milliseconds: units (any case) ms, s (also no unit), m or
+ * min, h, d, w; at most 100 years.  FL_OK or FL_EINVAL.  The one parser of
+ * --timeout, --silent, --window, rule windows and lookbacks (each caller
+ * applies its own floor and resolution). */
+int fl_parse_duration_ms(const char *s, uint64_t *ms);
 
 #endif

@@ -144,3 +144,28 @@ int fl_parse_i64(const char *s, size_t n, int64_t *out)
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return FL_OK;
 }
+
+int fl_parse_duration_ms(const char *s, uint64_t *ms)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ms;
+    } units[] = {{"", 1000},     {"ms", 1},           {"s", 1000},          {"m", 60000},
+                 {"min", 60000}, {"h", 3600000},      {"d", 86400000},      {"w", 7 * 86400000ULL}};
+    *ms = 0;
+    size_t n = s ? strlen(s) : 0, k = 0;
+    while (k < n && s[k] >= '0' && s[k] <= '9')
+        k++;
+    uint64_t v;
+    if (k == 0 || k > 15 || fl_parse_u64(s, k, &v) != FL_OK)
+        return FL_EINVAL;
+    for (size_t i = 0; i < FL_ARRAY_LEN(units); i++) {
+        if (!fl_str_ieq(s + k, n - k, units[i].unit, strlen(units[i].unit)))
+            continue;
+        if (v > 100ULL * 365 * 86400000 / units[i].ms)
+            return FL_EINVAL;
+        *ms = v * units[i].ms;
+        return FL_OK;
+    }
+    return FL_EINVAL;
+}

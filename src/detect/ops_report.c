@@ -400,22 +400,10 @@ int fl_ops_parse_time(const char *s, int64_t *sec_out)
 
 int fl_ops_parse_duration(const char *s, int64_t *sec_out)
 {
+    uint64_t ms;
     *sec_out = 0;
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > 20)
+    if (fl_parse_duration_ms(s, &ms) != FL_OK || ms == 0 || ms % 1000)
         return FL_EINVAL;
-    int64_t mul = 1;
-    switch (s[n - 1]) {
-    case 's': mul = 1; n--; break;
-    case 'm': mul = 60; n--; break;
-    case 'h': mul = 3600; n--; break;
-    case 'd': mul = 86400; n--; break;
-    case 'w': mul = 7 * 86400; n--; break;
-    default: break;
-    }
-    int64_t v;
-    if (n == 0 || fl_parse_i64(s, n, &v) != FL_OK || v <= 0 || v > INT64_C(100) * 365 * 86400 / mul)
-        return FL_EINVAL;
-    *sec_out = v * mul;
+    *sec_out = (int64_t)(ms / 1000);
     return FL_OK;
 }

@@ -59,26 +59,10 @@ const char *fl_detector_name(int det)
 
 int fl__det_parse_duration(const char *s, int64_t *out)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > 20)
+    uint64_t ms;
+    if (fl_parse_duration_ms(s, &ms) != FL_OK || ms % 1000)
         return FL_EINVAL;
-    int64_t mult = 1;
-    char u = s[n - 1];
-    if (isalpha((unsigned char)u)) {
-        switch (u) {
-        case 's': mult = 1; break;
-        case 'm': mult = 60; break;
-        case 'h': mult = 3600; break;
-        case 'd': mult = 86400; break;
-        case 'w': mult = 7 * 86400; break;
-        default: return FL_EINVAL;
-        }
-        n--;
-    }
-    int64_t v;
-    if (n == 0 || fl_parse_i64(s, n, &v) != FL_OK || v < 0 || v > 100LL * 365 * 86400 / mult)
-        return FL_EINVAL;
-    *out = v * mult;
+    *out = (int64_t)(ms / 1000);
     return FL_OK;
 }
 

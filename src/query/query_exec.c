@@ -801,31 +801,10 @@ int fl_query_parse_size(const char *s, uint64_t *out)
 
 int fl_query_parse_timeout(const char *s, uint64_t *ms)
 {
-    if (!s || !*s)
-        return FL_EINVAL;
-    if (strcmp(s, "none") == 0 || strcmp(s, "off") == 0) {
-        *ms = 0;
+    *ms = 0;
+    if (s && (strcmp(s, "none") == 0 || strcmp(s, "off") == 0))
         return FL_OK;
-    }
-    uint64_t v;
-    const char *u;
-    size_t un;
-    FL_TRY(number_unit(s, &v, &u, &un));
-    uint64_t mul;
-    if (fl_str_ieq(u, un, "ms", 2))
-        mul = 1;
-    else if (un == 0 || fl_str_ieq(u, un, "s", 1))
-        mul = 1000;
-    else if (fl_str_ieq(u, un, "m", 1) || fl_str_ieq(u, un, "min", 3))
-        mul = 60000;
-    else if (fl_str_ieq(u, un, "h", 1))
-        mul = 3600000;
-    else
-        return FL_EINVAL;
-    if (v > ((uint64_t)1 << 40) / mul) /* ~35 years: beyond is a typo */
-        return FL_EINVAL;
-    *ms = v * mul;
-    return FL_OK;
+    return fl_parse_duration_ms(s, ms);
 }
 
 size_t fl_query_caret(const char *sql, const struct fl_error *err, char *buf, size_t cap)

@@ -163,4 +163,29 @@ TEST(error_message_one_line)
     ASSERT_EQ_INT(err.rc, FL_EPARSE);
 }
 
+TEST(parse_duration)
+{
+    static const struct {
+        const char *s;
+        uint64_t ms; /* UINT64_MAX: invalid */
+    } t[] = {{"250ms", 250},     {"90", 90000},           {"90s", 90000},         {"5m", 300000},
+             {"5min", 300000},   {"5M", 300000},          {"2h", 7200000},        {"7d", 604800000},
+             {"1w", 604800000},  {"0s", 0},               {"36500d", 3153600000000ULL},
+             {"36501d", UINT64_MAX}, {"", UINT64_MAX},    {"s", UINT64_MAX},      {"-5m", UINT64_MAX},
+             {"5 m", UINT64_MAX}, {"1y", UINT64_MAX},     {"5mss", UINT64_MAX},
+             {"99999999999999999999", UINT64_MAX}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        uint64_t ms = 12345;
+        int rc = fl_parse_duration_ms(t[i].s, &ms);
+        if (t[i].ms == UINT64_MAX) {
+            ASSERT(rc != FL_OK);
+        } else {
+            ASSERT_EQ_INT(rc, FL_OK);
+            ASSERT(ms == t[i].ms);
+        }
+    }
+    uint64_t ms;
+    ASSERT(fl_parse_duration_ms(NULL, &ms) != FL_OK);
+}
+
 UNIT_MAIN()
