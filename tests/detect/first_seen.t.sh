@@ -8,7 +8,8 @@
 #    so under the cap a re-run legitimately adds findings);
 #  - idempotence: re-running the last two days (and an overlap) changes
 #    neither the findings nor the set;
-#  - crash: every day's run is SIGKILLed at a different moment, then run
+#  - crash: every day's run is SIGKILLed at a different moment (fractions
+#    of its uninterrupted run time), then run
 #    again: the same findings and set as the uninterrupted runs, and the set
 #    passes fsdump's checks after every kill;
 #  - retention: a copy of the rule with retention 2d keeps only keys seen
@@ -54,7 +55,12 @@ fset() { "$FSDUMP" "$1" "${2:-$RULE}" | sort; }
 # ---- reference -------------------------------------------------------------------
 R=$(newhome ref)
 ok=0
-for d in 0 1 2 3 4 5 6 7 8; do day "$R" $d > "$FL_TMP/ref.out" 2>&1 || ok=1; done
+declare -a took  # each day's run time in seconds, for the kill moments below
+for d in 0 1 2 3 4 5 6 7 8; do
+  t0=$EPOCHREALTIME
+  day "$R" $d > "$FL_TMP/ref.out" 2>&1 || ok=1
+  took[$d]=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.4f", b - a }')
+done
 check_eq reference-runs $ok 0
 findings "$R" > "$FL_TMP/ref.findings"
 fset "$R" > "$FL_TMP/ref.set"
@@ -80,12 +86,14 @@ check_file_eq rerun-same-set "$FL_TMP/rerun.set" "$FL_TMP/ref.set"
 # ---- crash: SIGKILL at a different moment of every day's run -----------------------------
 K=$(newhome kill)
 killed=0 sound=0
+# the moments are fractions of that day's uninterrupted run (fixed delays
+# missed every run once the runs became faster than the longest delay)
 for d in 0 1 2 3 4 5 6 7 8; do
-  for delay in 0.02 0.06 0.12; do
+  for frac in 0.15 0.45 0.8; do
     FLOWSIFT_HOME="$K" "$FL" detect --rules "$RS" --rule $RULE --from $((D0 + d * 86400)) \
       --to $((D0 + (d + 1) * 86400)) --now $((D0 + (d + 1) * 86400)) > /dev/null 2>&1 &
     pid=$!
-    sleep "$(awk -v a=$delay -v d=$d 'BEGIN { print a + d * 0.007 }')"
+    sleep "$(awk -v f=$frac -v t="${took[$d]}" -v d=$d 'BEGIN { printf "%.4f", f * t + d * 0.001 }')"
     kill -9 $pid 2>/dev/null && killed=$((killed + 1))
     wait $pid 2>/dev/null
     "$FSDUMP" "$K" $RULE > /dev/null 2>&1 || sound=1
