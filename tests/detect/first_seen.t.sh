@@ -111,9 +111,9 @@ check_file_eq killed-runs-same-set "$FL_TMP/kill.set" "$FL_TMP/ref.set"
 RD="$FL_TMP/rules_ret"; mkdir -p "$RD"
 sed 's/^  retention: 30d$/  retention: 2d/' "$RS/r.yaml" > "$RD/r.yaml"
 check_eq retention-rule-edited "$(grep -c 'retention: 2d' "$RD/r.yaml")" 1
-T=$(newhome ret)
-for d in 0 1 2 3 4 5 6 7 8; do day "$T" $d "$RD" > /dev/null 2>&1; done
-fset "$T" > "$FL_TMP/ret.set"
+RH=$(newhome ret)
+for d in 0 1 2 3 4 5 6 7 8; do day "$RH" $d "$RD" > /dev/null 2>&1; done
+fset "$RH" > "$FL_TMP/ret.set"
 cut_at=$((D0 + 9 * 86400 - 2 * 86400))
 check_eq retention-nothing-older "$(awk -F'\t' -v c=$cut_at '$3 < c' "$FL_TMP/ret.set" | wc -l)" 0
 check_eq retention-keeps-recent "$([ "$(wc -l < "$FL_TMP/ret.set")" -gt 100 ] && echo yes)" yes
@@ -121,7 +121,7 @@ check_eq retention-pruned "$([ "$(wc -l < "$FL_TMP/ret.set")" -lt "$ns" ] && ech
 # the 30d set holds exactly the 2d set's keys plus those last seen before the cut
 check_eq retention-same-recent-keys "$(awk -F'\t' -v c=$cut_at '$3 >= c' "$FL_TMP/ref.set" | cut -f1 | md5sum)" \
   "$(cut -f1 "$FL_TMP/ret.set" | md5sum)"
-check_eq retention-set-sound "$("$FSDUMP" "$T" $RULE > /dev/null 2>&1; echo $?)" 0
+check_eq retention-set-sound "$("$FSDUMP" "$RH" $RULE > /dev/null 2>&1; echo $?)" 0
 
 # ---- migration from the legacy table -----------------------------------------------------
 M=$(newhome mig)
