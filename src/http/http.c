@@ -43,7 +43,7 @@ struct fl_http {
     struct fl__rollup_cache *cache; /* loaded rollup sidecars (rollup.h) */
     pthread_t warm;                 /* loads them at start */
     bool warm_started;
-    volatile int stop;
+    int stop; /* set by fl_http_stop, read by the warm-up thread (atomics) */
 };
 
 static void *warm_main(void *arg)
@@ -1020,7 +1020,7 @@ void fl_http_stop(fl_http *h)
 {
     if (!h)
         return;
-    h->stop = 1;
+    __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
     if (h->warm_started)
         pthread_join(h->warm, NULL);
     fl__mhd.stop_daemon(h->d);

@@ -2088,13 +2088,13 @@ done:
 struct warm {
     const char *home;
     struct fl__rollup_cache *c;
-    const volatile int *stop;
+    const int *stop;
 };
 
 static int warm_cb(void *ctx, const struct fl_dataset_file *f)
 {
     struct warm *w = ctx;
-    if (w->stop && *w->stop)
+    if (w->stop && __atomic_load_n(w->stop, __ATOMIC_RELAXED))
         return 1;
     const char *base = strrchr(f->path, '/');
     base = base ? base + 1 : f->path;
@@ -2106,7 +2106,7 @@ static int warm_cb(void *ctx, const struct fl_dataset_file *f)
     return 0;
 }
 
-void fl__rollup_warm(const char *home, struct fl__rollup_cache *c, const volatile int *stop)
+void fl__rollup_warm(const char *home, struct fl__rollup_cache *c, const int *stop)
 {
     struct warm w = {home ? home : "./flowsift-data", c, stop};
     struct fl_error e;

@@ -77,7 +77,7 @@ uint64_t fl__rollup_cache_dict_bytes(struct fl__rollup_cache *c);
 /* Load the sidecars of every data file into the cache (a server calls it
  * at start in a thread, so the first panel calls do not pay for it);
  * returns early when *stop becomes non-zero. */
-void fl__rollup_warm(const char *home, struct fl__rollup_cache *c, const volatile int *stop);
+void fl__rollup_warm(const char *home, struct fl__rollup_cache *c, const int *stop);
 
 struct fl__rollup_query {
     int64_t from, to;       /* [from, to): multiples of 3600, from >= 0 */
